@@ -15,3 +15,36 @@ export class InputError extends ActionError {
     this.input = input;
   }
 }
+
+interface AzureErrorLike {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+  name?: string;
+}
+
+const FIXES: Record<string, (what: string) => string> = {
+  AuthorizationFailed: (what) =>
+    `give the identity a role that allows it on ${what} (Contributor on the resource group, or 'Container Apps Jobs Operator' to only start and stop executions)`,
+  ResourceGroupNotFound: () => `check inputs 'resource-group' and 'subscription-id'`,
+  SubscriptionNotFound: () => `check input 'subscription-id' (az account show --query id)`,
+  InvalidAuthenticationTokenTenant: () => `check that 'tenant-id' is the tenant of subscription-id`,
+  NoRegisteredProviderFound: () => `set input 'api-version' to one of the supported versions listed above`,
+  InvalidApiVersionParameter: () => `set input 'api-version' to one of the supported versions listed above`,
+};
+
+/** Keeps Azure's code and message, says which resource and operation, and adds the fix when one is known. */
+export function describeAzureError(error: unknown, operation: string, resource: string): ActionError {
+  if (error instanceof ActionError) return error;
+  const e = (error ?? {}) as AzureErrorLike;
+  const message = (e.message ?? String(error)).trim().replace(/\s+/g, ' ');
+  if (e.statusCode === undefined && !e.code) {
+    return new ActionError(`Could not ${operation} ${resource}: ${message}. Check the network path to Azure and rerun the job.`);
+  }
+  const code = e.code ?? 'Error';
+  const fix = FIXES[code]?.(resource);
+  const status = e.statusCode !== undefined ? `${e.statusCode} ` : '';
+  return new ActionError(
+    `Azure refused to ${operation} ${resource} (${status}${code}): ${message.replace(/\.$/, '')}.${fix ? ` Fix: ${fix}.` : ''}`,
+  );
+}

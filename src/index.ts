@@ -1,5 +1,9 @@
+/**
+ * Entry point for both steps of the action (action.yml runs this file as main and as post); the main step
+ * saves state 'isPost' so the post run knows which it is, as actions/checkout does.
+ */
 import * as core from '@actions/core';
-import { createContainerAppsAPI } from '@azure/arm-appcontainers/api';
-import { get } from '@azure/arm-appcontainers/api/jobs';
-import { ClientAssertionCredential } from '@azure/identity';
-core.info(String(typeof createContainerAppsAPI) + typeof get + typeof ClientAssertionCredential);
+import { main, STATE_IS_POST } from './main.js';
+import { post } from './post.js';
+
+await (core.getState(STATE_IS_POST) === 'true' ? post() : main());

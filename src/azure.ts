@@ -1,0 +1,205 @@
+/**
+ * Azure access behind a small interface (`JobApi`), so the deploy and watch logic can be tested without
+ * HTTP. The implementation uses the real @azure/arm-appcontainers operations (the modular SDK, imported per
+ * operation group to keep the bundle and start-up small) and, for the few calls the SDK does not cover
+ * (environments' resource group, container registries), the same authenticated pipeline.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import { createContainerAppsAPI, type ContainerAppsAPIContext } from '@azure/arm-appcontainers/api';
+import * as jobs from '@azure/arm-appcontainers/api/jobs';
+import { list as listExecutionsPaged } from '@azure/arm-appcontainers/api/jobsExecutions';
+import { jobExecution } from '@azure/arm-appcontainers/api';
+import { get as getManagedEnvironment } from '@azure/arm-appcontainers/api/managedEnvironments';
+import type {
+  Job,
+  JobExecution,
+  JobExecutionBase,
+  JobExecutionTemplate,
+  JobPatchProperties,
+  ManagedEnvironment,
+  Secret,
+} from '@azure/arm-appcontainers';
+
+export type { Job, JobExecution, JobExecutionTemplate, JobPatchProperties, ManagedEnvironment, Secret };
+
+export interface RegistryInfo {
+  id: string;
+  name: string;
+  loginServer: string;
+  adminUserEnabled: boolean;
+}
+
+export interface RegistryCredentialsResult {
+  username: string;
+  passwords: string[];
+}
+
+/** Everything the action asks of Azure, for one job. */
+export interface JobApi {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly jobName: string;
+  readonly jobId: string;
+  /** The job, or undefined when it does not exist (a missing resource group throws). */
+  getJob(): Promise<Job | undefined>;
+  createJob(job: Job): Promise<Job>;
+  updateJob(patch: JobPatchProperties): Promise<Job>;
+  listSecrets(): Promise<Secret[]>;
+  /** Starts one execution. Never retried blindly: a lost answer is reconciled by the caller. */
+  startExecution(template?: JobExecutionTemplate): Promise<JobExecutionBase>;
+  getExecution(name: string): Promise<JobExecution>;
+  /** The newest executions first (first page only: enough to reconcile a start). */
+  listRecentExecutions(): Promise<JobExecution[]>;
+  stopExecution(name: string): Promise<void>;
+  getEnvironment(id: string): Promise<ManagedEnvironment>;
+  listRegistries(): Promise<RegistryInfo[]>;
+  listRegistryCredentials(registryId: string): Promise<RegistryCredentialsResult>;
+}
+
+export interface AzureClientOptions {
+  credential: TokenCredential;
+  subscriptionId: string;
+  resourceGroup: string;
+  jobName: string;
+  endpoint: string;
+  scope: string;
+  apiVersion?: string;
+  /** Poll interval for long-running operations without Retry-After. */
+  pollIntervalMs?: number;
+  userAgent?: string;
+  signal?: AbortSignal;
+}
+
+const REGISTRY_API_VERSION = '2023-07-01';
+
+export function jobResourceId(subscriptionId: string, resourceGroup: string, jobName: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/jobs/${jobName}`;
+}
+
+/** Splits `/subscriptions/S/resourceGroups/G/providers/P/T/N` into its parts (case-insensitive keys). */
+export function parseResourceId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
+  const parts = id.split('/').filter(Boolean);
+  const at = (key: string): string => {
+    const i = parts.findIndex((p) => p.toLowerCase() === key);
+    return i >= 0 ? (parts[i + 1] ?? '') : '';
+  };
+  return { subscriptionId: at('subscriptions'), resourceGroup: at('resourcegroups'), name: parts[parts.length - 1] ?? '' };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null ? (error as { statusCode?: number }).statusCode : undefined;
+}
+
+function codeOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
+}
+
+export function createJobApi(options: AzureClientOptions): JobApi {
+  const { credential, subscriptionId, resourceGroup, jobName } = options;
+  const common = {
+    endpoint: options.endpoint,
+    apiVersion: options.apiVersion,
+    credentials: { scopes: [options.scope] },
+    userAgentOptions: { userAgentPrefix: options.userAgent ?? 'deploy-container-apps-job' },
+  };
+  const context: ContainerAppsAPIContext = createContainerAppsAPI(credential, subscriptionId, common);
+  // Starting an execution is not idempotent: a retried POST /start can start a second execution, so the
+  // start call goes through a pipeline that never retries. The caller reconciles a lost answer.
+  const noRetry: ContainerAppsAPIContext = createContainerAppsAPI(credential, subscriptionId, {
+    ...common,
+    retryOptions: { maxRetries: 0 },
+  });
+  const poll = { updateIntervalInMs: options.pollIntervalMs ?? 1000, abortSignal: options.signal };
+  const req = { abortSignal: options.signal };
+
+  const rawJson = async (method: 'GET' | 'POST', path: string, apiVersion: string): Promise<unknown> => {
+    const resource = context.path(path);
+    const params = { queryParameters: { 'api-version': apiVersion }, abortSignal: options.signal };
+    const response = method === 'GET' ? await resource.get(params) : await resource.post(params);
+    if (!/^2\d\d$/.test(response.status)) {
+      const body = response.body as { error?: { code?: string; message?: string } } | undefined;
+      const err = new Error(body?.error?.message ?? `Unexpected status code: ${response.status}`) as Error & {
+        statusCode: number;
+        code?: string;
+      };
+      err.statusCode = Number(response.status);
+      err.code = body?.error?.code;
+      throw err;
+    }
+    return response.body;
+  };
+
+  return {
+    subscriptionId,
+    resourceGroup,
+    jobName,
+    jobId: jobResourceId(subscriptionId, resourceGroup, jobName),
+    async getJob() {
+      try {
+        return await jobs.get(context, resourceGroup, jobName, req);
+      } catch (error) {
+        if (statusOf(error) === 404 && codeOf(error) !== 'ResourceGroupNotFound') return undefined;
+        throw error;
+      }
+    },
+    createJob: (job) => jobs.createOrUpdate(context, resourceGroup, jobName, job, poll).pollUntilDone(),
+    updateJob: (patch) => jobs.update(context, resourceGroup, jobName, patch, poll).pollUntilDone(),
+    async listSecrets() {
+      return (await jobs.listSecrets(context, resourceGroup, jobName, req)).value;
+    },
+    startExecution: (template) =>
+      jobs.start(noRetry, resourceGroup, jobName, { ...poll, ...(template ? { template } : {}) }).pollUntilDone(),
+    getExecution: (name) => jobExecution(context, resourceGroup, jobName, name, req),
+    async listRecentExecutions() {
+      const pages = listExecutionsPaged(context, resourceGroup, jobName, req).byPage();
+      const first = await pages.next();
+      return first.done ? [] : first.value;
+    },
+    async stopExecution(name) {
+      await jobs.stopExecution(context, resourceGroup, jobName, name, poll).pollUntilDone();
+    },
+    getEnvironment(id) {
+      const parsed = parseResourceId(id);
+      const envContext = parsed.subscriptionId === subscriptionId ? context : { ...context, subscriptionId: parsed.subscriptionId };
+      return getManagedEnvironment(envContext, parsed.resourceGroup, parsed.name, req);
+    },
+    async listRegistries() {
+      const found: RegistryInfo[] = [];
+      let path: string | undefined = `/subscriptions/${subscriptionId}/providers/Microsoft.ContainerRegistry/registries`;
+      let version = REGISTRY_API_VERSION;
+      while (path) {
+        const body = (await rawJson('GET', path, version)) as {
+          value?: { id: string; name: string; properties?: { loginServer?: string; adminUserEnabled?: boolean } }[];
+          nextLink?: string;
+        };
+        for (const r of body.value ?? []) {
+          found.push({
+            id: r.id,
+            name: r.name,
+            loginServer: (r.properties?.loginServer ?? '').toLowerCase(),
+            adminUserEnabled: r.properties?.adminUserEnabled === true,
+          });
+        }
+        if (body.nextLink) {
+          const next = new URL(body.nextLink);
+          version = next.searchParams.get('api-version') ?? version;
+          next.searchParams.delete('api-version');
+          path = next.pathname + (next.search ? next.search : '');
+        } else {
+          path = undefined;
+        }
+      }
+      return found;
+    },
+    async listRegistryCredentials(registryId) {
+      const body = (await rawJson('POST', `${registryId}/listCredentials`, REGISTRY_API_VERSION)) as {
+        username?: string;
+        passwords?: { name?: string; value?: string }[];
+      };
+      return {
+        username: body.username ?? '',
+        passwords: (body.passwords ?? []).map((p) => p.value ?? '').filter(Boolean),
+      };
+    },
+  };
+}

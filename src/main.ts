@@ -1,0 +1,184 @@
+/**
+ * The main step: parse and validate inputs (before any call to Azure), sign in, deploy, start, watch, report.
+ * Wiring only: each piece of logic lives in its own module.
+ */
+import * as core from '@actions/core';
+import { createCredential } from './auth.js';
+import { createJobApi, jobResourceId, type JobApi } from './azure.js';
+import { systemClock, type Clock } from './clock.js';
+import { parseConfig, secretValuesFromInputs, type Config } from './config.js';
+import { deploy, type DeployResult } from './deploy.js';
+import { ActionError, describeAzureError } from './errors.js';
+import {
+  defaultTimeoutSec,
+  describeFailure,
+  startExecution,
+  watchExecution,
+  type Outcome,
+} from './execution.js';
+import { executionTemplate } from './jobspec.js';
+import { outputsOf, portalExecutionsUrl, portalJobUrl, renderSummary, type Report } from './report.js';
+
+export const STATE_EXECUTION = 'execution-name';
+export const STATE_DONE = 'execution-done';
+export const STATE_IS_POST = 'isPost';
+
+const USER_AGENT = 'deploy-container-apps-job/1';
+
+function messageOf(error: unknown): string {
+  if (error instanceof ActionError) return error.message;
+  if (error instanceof Error) return `Unexpected error: ${error.message}`;
+  return `Unexpected error: ${String(error)}`;
+}
+
+/** Masks secret input values before anything else can print them, then parses the inputs. */
+export function loadConfig(): Config {
+  const getInput = (name: string): string => core.getInput(name);
+  for (const value of secretValuesFromInputs(getInput)) core.setSecret(value);
+  const config = parseConfig(getInput, process.env);
+  for (const value of config.secretValues) core.setSecret(value);
+  return config;
+}
+
+export function connect(config: Config): { api: JobApi; idTokensRequested(): number } {
+  const auth = createCredential(config.auth, {
+    getIDToken: (audience) => core.getIDToken(audience),
+    env: process.env,
+    debug: core.debug,
+  });
+  core.info(`Signing in with ${auth.kind === 'oidc' ? 'GitHub OIDC' : auth.kind === 'azure-cli' ? 'the Azure CLI sign-in' : 'the managed identity'}.`);
+  const api = createJobApi({
+    credential: auth.credential,
+    subscriptionId: config.auth.subscriptionId,
+    resourceGroup: config.resourceGroup,
+    jobName: config.jobName,
+    endpoint: config.auth.armEndpoint,
+    scope: config.auth.armScope,
+    apiVersion: config.apiVersion,
+    userAgent: USER_AGENT,
+  });
+  return { api, idTokensRequested: auth.idTokensRequested };
+}
+
+export interface MainOptions {
+  clock?: Clock;
+}
+
+export async function main(options: MainOptions = {}): Promise<void> {
+  const clock = options.clock ?? systemClock;
+  const cancelled = new AbortController();
+  const onSignal = (signal: string): void => {
+    if (cancelled.signal.aborted) return;
+    core.info(`Received ${signal}: the workflow run is being cancelled.`);
+    cancelled.abort();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  core.saveState(STATE_IS_POST, 'true');
+
+  let report: Report | undefined;
+  try {
+    const config = loadConfig();
+    for (const warning of config.warnings) core.warning(warning);
+    const jobId = jobResourceId(config.auth.subscriptionId, config.resourceGroup, config.jobName);
+    const r: Report = {
+      jobName: config.jobName,
+      resourceGroup: config.resourceGroup,
+      jobId,
+      portalBase: config.auth.portalUrl,
+      tenantId: config.auth.tenantId,
+      dryRun: config.dryRun,
+      changes: [],
+    };
+    report = r;
+    const { api } = connect(config);
+    const jobLabel = `job '${config.jobName}' in resource group '${config.resourceGroup}'`;
+
+    const live = await api.getJob().catch((error: unknown) => {
+      throw describeAzureError(error, 'read', jobLabel);
+    });
+
+    let deployed: DeployResult | undefined;
+    if (config.wantsDeploy) {
+      deployed = await core.group(`Deploy ${config.jobName}`, async () => {
+        const result = await deploy(config, live, {
+          api,
+          mask: core.setSecret,
+          info: core.info,
+          notice: core.notice,
+          warning: core.warning,
+        }).catch((error: unknown) => {
+          throw describeAzureError(error, live ? 'update' : 'create', jobLabel);
+        });
+        const verb = config.dryRun ? `would be ${result.operation} (dry run: nothing written)` : result.operation;
+        core.info(`Job ${config.jobName}: ${verb}.`);
+        for (const c of result.changes) core.info(`  ${c.field}: ${c.from ?? '(none)'} -> ${c.to ?? '(removed)'}`);
+        return result;
+      });
+      r.operation = deployed.operation;
+      r.changes = deployed.changes;
+      r.image = deployed.image;
+    } else if (!live) {
+      throw new ActionError(
+        `Job '${config.jobName}' was not found in resource group '${config.resourceGroup}': fix 'job-name' / 'resource-group', or set 'image' and 'environment' to create it.`,
+      );
+    } else {
+      r.image = live.template?.containers?.[0]?.image;
+    }
+    const job = deployed?.job ?? live!;
+    core.info(`Job in the portal: ${portalJobUrl(r.portalBase, r.tenantId, jobId)}`);
+
+    if (config.start && !config.dryRun) {
+      if (cancelled.signal.aborted) throw new ActionError('The workflow run was cancelled before the execution was started; nothing was started.');
+      const template = executionTemplate(config, job);
+      const started = await startExecution(api, template).catch((error: unknown) => {
+        throw describeAzureError(error, 'start', jobLabel);
+      });
+      const name = started.name!;
+      core.saveState(STATE_EXECUTION, name);
+      core.info(`Started execution ${name}${template ? ' with per-execution overrides' : ''}.`);
+      core.info(`Executions in the portal: ${portalExecutionsUrl(r.portalBase, r.tenantId, jobId)}`);
+      r.execution = { name, id: started.id, status: 'Running' };
+      if (config.wait) {
+        const timeoutSec = config.timeoutSec ?? defaultTimeoutSec(job.configuration?.replicaTimeout, job.configuration?.replicaRetryLimit);
+        const outcome: Outcome = await core.group(`Execution ${name}`, () =>
+          watchExecution(api, name, {
+            clock,
+            log: { info: core.info, warning: core.warning, debug: core.debug },
+            timeoutSec,
+            onTimeout: config.onTimeout,
+            stopOnCancel: config.stopOnCancel,
+            signal: cancelled.signal,
+          }),
+        );
+        if (outcome.status !== 'Running' && (outcome.status !== 'TimedOut' || outcome.stoppedByAction || config.onTimeout === 'leave')) {
+          core.saveState(STATE_DONE, 'true');
+        }
+        r.execution = {
+          name,
+          id: started.id,
+          status: outcome.status,
+          durationSec: outcome.durationSec,
+          exitCode: outcome.exitCode,
+          reason: outcome.reason,
+          message: outcome.message,
+          stoppedByAction: outcome.stoppedByAction,
+        };
+        if (outcome.status !== 'Succeeded') throw new ActionError(describeFailure(outcome, config.jobName, name, timeoutSec));
+        core.info(`Execution ${name} succeeded in ${outcome.durationSec ?? '?'} s.`);
+      } else {
+        core.saveState(STATE_DONE, 'true');
+      }
+    }
+  } catch (error) {
+    const message = messageOf(error);
+    if (report) report.failure = message;
+    if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
+    core.setFailed(message);
+  } finally {
+    if (report) {
+      for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
+      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(report)).write();
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * How the job pulls its image. Explicit inputs win (registry-identity, or registry-username/password). With an
+ * Azure Container Registry image and neither, it does what `az containerapp job create --registry-server` does
+ * for students: find the registry in the subscription and use its admin credentials when the admin user is
+ * enabled (password kept as a job secret, masked), or fail before writing anything, saying what to set.
+ */
+import type { Job } from '@azure/arm-appcontainers';
+import type { JobApi } from './azure.js';
+import type { Config } from './config.js';
+import { ActionError } from './errors.js';
+import { acrHostOf, registryHost } from './image.js';
+import type { RegistryPlan } from './jobspec.js';
+
+export interface RegistryDeps {
+  api: Pick<JobApi, 'listRegistries' | 'listRegistryCredentials' | 'subscriptionId'>;
+  /** core.setSecret: called on every credential before anything else can print it. */
+  mask(value: string): void;
+  notice(message: string): void;
+}
+
+/** The job secret that holds a registry password, named like the Azure CLI names it. */
+export function registrySecretName(server: string, username: string): string {
+  const name = `${server.replace(/[^a-zA-Z0-9]/g, '')}-${username}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  return name.replace(/^-+|-+$/g, '').slice(0, 253);
+}
+
+function identityValue(identity: string): string {
+  return identity.toLowerCase() === 'system' ? 'system' : identity;
+}
+
+/**
+ * Decides the registry entry for `image` (the image the job will run).
+ * `live` is the existing job, if any: a registry it already has for that server is kept as it is.
+ */
+export async function planRegistry(config: Config, image: string | undefined, live: Job | undefined, deps: RegistryDeps): Promise<RegistryPlan> {
+  const { identity, username, password } = config.registry;
+  const explicit = !!identity || !!username;
+  const server = (config.registry.server ?? (explicit && image ? registryHost(image) : acrHostOf(image)))?.toLowerCase();
+  if (!server) {
+    if (explicit) {
+      throw new ActionError(
+        `Input 'registry-server' is required with registry-identity or registry-username when the image names no registry host (e.g. myregistry.azurecr.io).`,
+      );
+    }
+    return {};
+  }
+
+  if (identity) {
+    const id = identityValue(identity);
+    return {
+      credentials: { server, identity: id },
+      identity: id === 'system' ? { system: true } : { userAssigned: id },
+    };
+  }
+  if (username) {
+    const name = registrySecretName(server, username);
+    return {
+      credentials: { server, username, passwordSecretRef: name },
+      secret: { name, value: password ?? '' },
+    };
+  }
+
+  // Nothing explicit. Keep what the job already pulls with.
+  const existing = live?.configuration?.registries?.find((r) => (r.server ?? '').toLowerCase() === server);
+  if (existing) return {};
+  if (!acrHostOf(`${server}/x`)) return {};
+
+  const registries = await deps.api.listRegistries();
+  const registry = registries.find((r) => r.loginServer === server);
+  if (!registry) {
+    throw new ActionError(
+      `The image is on registry '${server}', which is not in subscription '${deps.api.subscriptionId}' or not visible to this identity: set input 'registry-identity' to an identity with the AcrPull role on it (or registry-username and registry-password).`,
+    );
+  }
+  if (!registry.adminUserEnabled) {
+    throw new ActionError(
+      `Registry '${registry.name}' has its admin user disabled, so the job has no credentials to pull '${server}' images: set input 'registry-identity' to 'system' or a user-assigned identity that has the AcrPull role on the registry (az role assignment create --role AcrPull --assignee <principal-id> --scope ${registry.id}).`,
+    );
+  }
+  const creds = await deps.api.listRegistryCredentials(registry.id);
+  for (const p of creds.passwords) deps.mask(p);
+  const value = creds.passwords[0];
+  if (!creds.username || !value) {
+    throw new ActionError(`Registry '${registry.name}' returned no admin credentials: set input 'registry-identity' to an identity with the AcrPull role on it.`);
+  }
+  deps.notice(
+    `Job pulls from '${server}' with the registry's admin credentials (stored as a job secret). Prefer a managed identity with AcrPull: set input 'registry-identity'.`,
+  );
+  const name = registrySecretName(server, creds.username);
+  return {
+    credentials: { server, username: creds.username, passwordSecretRef: name },
+    secret: { name, value },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * What the user gets back: outputs and the step summary (pure: builds values and Markdown; main writes them).
+ * Secret values never reach here: changes carry secret names only.
+ */
+import type { Change } from './jobspec.js';
+import type { JobOperation } from './deploy.js';
+import type { OutcomeStatus } from './execution.js';
+
+export interface ExecutionReport {
+  name: string;
+  id?: string;
+  status: OutcomeStatus;
+  durationSec?: number;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  stoppedByAction?: boolean;
+}
+
+export interface Report {
+  jobName: string;
+  resourceGroup: string;
+  jobId: string;
+  portalBase: string;
+  tenantId?: string;
+  operation?: JobOperation;
+  dryRun: boolean;
+  changes: Change[];
+  image?: string;
+  execution?: ExecutionReport;
+  /** Extra lines, e.g. the next scheduled runs. */
+  notes?: string[];
+  failure?: string;
+}
+
+export function portalJobUrl(portalBase: string, tenantId: string | undefined, jobId: string): string {
+  return `${portalBase}/#${tenantId ? `@${tenantId}/` : ''}resource${jobId}/overview`;
+}
+
+export function portalExecutionsUrl(portalBase: string, tenantId: string | undefined, jobId: string): string {
+  return `${portalBase}/#${tenantId ? `@${tenantId}/` : ''}resource${jobId}/executionHistory`;
+}
+
+export function outputsOf(report: Report): Record<string, string> {
+  const out: Record<string, string> = {
+    'job-id': report.jobId,
+    'portal-url': report.execution
+      ? portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId)
+      : portalJobUrl(report.portalBase, report.tenantId, report.jobId),
+  };
+  if (report.operation) out['job-operation'] = report.operation;
+  if (report.image) out.image = report.image;
+  const ex = report.execution;
+  if (ex) {
+    out['execution-name'] = ex.name;
+    if (ex.id) out['execution-id'] = ex.id;
+    out['execution-status'] = ex.status;
+    if (ex.durationSec !== undefined) out['execution-duration'] = String(ex.durationSec);
+    if (ex.exitCode !== undefined) out['exit-code'] = String(ex.exitCode);
+  }
+  return out;
+}
+
+const ICON: Record<string, string> = {
+  Succeeded: '✅',
+  Running: '⏳',
+  Failed: '❌',
+  Degraded: '❌',
+  Stopped: '⏹️',
+  TimedOut: '⏱️',
+  Cancelled: '🚫',
+};
+
+function esc(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function code(text: string | undefined): string {
+  return text === undefined || text === '' ? '' : `\`${text.replace(/`/g, "'")}\``;
+}
+
+export function renderSummary(report: Report): string {
+  const jobUrl = portalJobUrl(report.portalBase, report.tenantId, report.jobId);
+  const lines: string[] = [];
+  const verdict = report.failure ? '❌' : report.execution ? (ICON[report.execution.status] ?? '') : '✅';
+  lines.push(`### ${verdict} Container Apps job [${report.jobName}](${jobUrl})`, '');
+  lines.push('| | |', '|---|---|');
+  lines.push(`| Resource group | ${esc(report.resourceGroup)} |`);
+  if (report.operation) {
+    lines.push(`| Deploy | ${report.dryRun ? `dry run: would be **${report.operation}**, nothing written` : `**${report.operation}**`} |`);
+  }
+  if (report.image) lines.push(`| Image | ${code(report.image)} |`);
+  const ex = report.execution;
+  if (ex) {
+    const exUrl = portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId);
+    lines.push(`| Execution | [${ex.name}](${exUrl}) |`);
+    lines.push(`| Status | ${ICON[ex.status] ?? ''} ${ex.status}${ex.stoppedByAction ? ' (stopped by this step)' : ''} |`);
+    if (ex.durationSec !== undefined) lines.push(`| Duration | ${ex.durationSec} s |`);
+    if (ex.exitCode !== undefined) lines.push(`| Exit code | ${ex.exitCode} |`);
+    if (ex.reason) lines.push(`| Reason | ${esc(ex.reason)} |`);
+    if (ex.message) lines.push(`| Message | ${esc(ex.message)} |`);
+  }
+  lines.push('');
+  if (report.failure) lines.push(`> **Failed:** ${esc(report.failure)}`, '');
+  if (report.changes.length) {
+    lines.push('<details><summary>What changed</summary>', '', '| Setting | Before | After |', '|---|---|---|');
+    for (const c of report.changes) lines.push(`| ${esc(c.field)} | ${code(c.from && esc(c.from))} | ${code(c.to && esc(c.to))} |`);
+    lines.push('', '</details>', '');
+  } else if (report.operation === 'unchanged') {
+    lines.push('The job already matched the inputs; nothing was written.', '');
+  }
+  for (const n of report.notes ?? []) lines.push(n, '');
+  lines.push(`[Job in the Azure portal](${jobUrl})${ex ? ` · [Execution history](${portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId)})` : ''}`, '');
+  return lines.join('\n');
+}
