@@ -290,8 +290,13 @@ describe('Entra ID token exchange with ClientAssertionCredential', () => {
     expect(entra.tokensIssued).toBe(1);
     const assertionsBefore = gh.issued;
     const firstAssertion = entra.tokenRequests[0]!.assertion;
-    await new Promise((r) => setTimeout(r, 2600));
-    const renewed = await cred.getToken(ARM_SCOPE);
+    // Poll: msal renews once the cached token is within 300 s of expiry (about 2 s from now).
+    let renewed = cached;
+    const deadline = Date.now() + 8000;
+    while (renewed.token === first.token && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      renewed = await cred.getToken(ARM_SCOPE);
+    }
     expect(renewed.token).not.toBe(first.token);
     expect(entra.tokensIssued).toBe(2);
     expect(gh.issued).toBeGreaterThan(assertionsBefore);
