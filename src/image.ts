@@ -1,6 +1,5 @@
 /** Image reference helpers (pure). */
-
-const ACR_SUFFIXES = ['.azurecr.io', '.azurecr.cn', '.azurecr.us'];
+import { isAcrHost } from './config.js';
 
 /** The registry host of an image reference, when it names one (`host.tld/...`, `host:port/...`, `localhost/...`). */
 export function registryHost(image: string): string | undefined {
@@ -11,14 +10,10 @@ export function registryHost(image: string): string | undefined {
   return undefined;
 }
 
-export function isAcrHost(host: string | undefined): boolean {
-  return !!host && ACR_SUFFIXES.some((s) => host.toLowerCase().endsWith(s));
-}
-
 /** The ACR login server an image is on, if any. */
 export function acrHostOf(image: string | undefined): string | undefined {
   const host = image ? registryHost(image) : undefined;
-  return isAcrHost(host) ? host : undefined;
+  return host && isAcrHost(host) ? host : undefined;
 }
 
 /** `repo[:tag][@digest]` without its tag and digest. */
