@@ -1,0 +1,103 @@
+/** State records of the ARM stand-in. */
+import type { ExecutionRecord, ExecutionScript } from './executions.ts';
+import type { JsonObject } from './util.ts';
+
+export interface ResourceGroupRecord {
+  name: string;
+  id: string;
+  location: string;
+  tags?: Record<string, string>;
+}
+
+export interface EnvironmentRecord {
+  name: string;
+  resourceGroup: string;
+  id: string;
+  location: string;
+  /** Log Analytics workspace customer id (appLogsConfiguration), if any. */
+  logAnalyticsCustomerId?: string;
+  /**
+   * Base URL of the log-stream host for the jobs of this environment (their `eventStreamEndpoint` is
+   * `${eventStreamHost}/subscriptions/.../resourceGroups/.../containerApps/JOB/eventstream`).
+   * Default `https://{location}.azurecontainerapps.dev` as in the recordings.
+   */
+  eventStreamHost: string;
+  /** Workload-profiles environment (jobs get workloadProfileName "Consumption"); default true. */
+  workloadProfiles: boolean;
+  defaultDomain: string;
+  staticIp: string;
+  createdAt: number;
+}
+
+export interface RegistryRecord {
+  name: string;
+  resourceGroup: string;
+  id: string;
+  location: string;
+  loginServer: string;
+  adminUserEnabled: boolean;
+  username: string;
+  passwords: [string, string];
+  sku: 'Basic' | 'Standard' | 'Premium';
+  createdAt: number;
+}
+
+export interface SystemData {
+  createdBy: string;
+  createdByType: string;
+  createdAt: string;
+  lastModifiedBy: string;
+  lastModifiedByType: string;
+  lastModifiedAt: string;
+}
+
+export type ProvisioningState = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled' | 'Deleting';
+
+export interface JobRecord {
+  name: string;
+  resourceGroup: string;
+  id: string;
+  /**
+   * The job as the service keeps it (a normalized Job body: location, tags, identity, properties with
+   * environmentId, workloadProfileName, configuration — secret values included — and template).
+   */
+  spec: JsonObject;
+  provisioningState: ProvisioningState;
+  systemData: SystemData;
+  /** Generated ids of the job's managed identities. */
+  identityIds: {
+    principalId: string;
+    tenantId: string;
+    user: Record<string, { clientId: string; principalId: string }>;
+  };
+  pendingOp?: Operation;
+  executions: ExecutionRecord[];
+  /** Scripts for the next executions, consumed in order. */
+  scripts: ExecutionScript[];
+}
+
+export type OperationKind = 'job-put' | 'job-patch' | 'job-delete' | 'start' | 'stop' | 'stop-multiple';
+export type OperationOutcome = 'Succeeded' | 'Failed' | 'Canceled';
+
+export interface Operation {
+  id: string;
+  kind: OperationKind;
+  /** Normalized location in the operation URLs (eastus). */
+  location: string;
+  resourceId: string;
+  startedAt: number;
+  /** Polls (of the operation URL, or GETs of the job) answered so far. */
+  observed: number;
+  inProgressPolls: number;
+  durationMs: number;
+  outcome: OperationOutcome;
+  error?: { code: string; message: string };
+  /** HTTP status of a failed operation's Location poll (default 400). */
+  errorStatus: number;
+  done: boolean;
+  endedAt?: number;
+  /** Applied once when the operation completes. */
+  onDone?: (op: Operation) => void;
+  /** Final answer of a Location poll once Succeeded. */
+  result?: (apiVersion: string) => { status: number; body?: unknown };
+}
