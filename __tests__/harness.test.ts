@@ -332,6 +332,7 @@ describe('runAction: cancellation and timeouts', () => {
     expect(r.signal).toBe('SIGKILL');
     expect(r.cancelled).toBe(false);
     expect(r.durationMs).toBeLessThan(5000);
+    expect(r.errors).toEqual(["The action 'Echo fixture' has timed out after 0.02 minutes."]);
   });
 });
 

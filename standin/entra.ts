@@ -134,13 +134,11 @@ export class EntraId {
 
   private readonly clock: () => number;
   private readonly pathPrefix: string;
-  private readonly origin: string;
   private keys: SigningKey[];
 
   constructor(opts: EntraIdOptions) {
     const base = new URL(opts.baseUrl);
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
-    this.origin = base.origin;
     this.pathPrefix = base.pathname.replace(/\/+$/, '');
     this.tenantId = opts.tenantId;
     this.tenantName = opts.tenantName ?? opts.tenantId;
@@ -168,9 +166,10 @@ export class EntraId {
   }
 
   get jwks(): { keys: JsonWebKey[] } {
-    return { keys: this.keys.map((k) => ({ ...k.publicJwk, x5c: [] as string[] })) };
+    return { keys: this.keys.map((k) => ({ ...k.publicJwk })) };
   }
 
+  /** Registers (or replaces) an app registration / service principal by client id. */
   addApp(app: EntraApp): void {
     this.apps.set(app.clientId.toLowerCase(), {
       ...app,

@@ -120,6 +120,7 @@ export interface RunResult extends StepResult {
 }
 
 interface ActionYml {
+  name?: string;
   inputs?: Record<string, { default?: unknown; required?: unknown; description?: unknown } | null>;
   runs?: { using?: string; main?: string; post?: string; 'post-if'?: string; pre?: string };
 }
@@ -128,6 +129,7 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNNER_SIGTERM_AFTER_MS = 7500;
 const RUNNER_KILL_AFTER_MS = 2500;
 const SUMMARY_LIMIT = 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 300_000;
 
 const DEFAULT_CONTEXT: GitHubContext = {
   repository: 'octo-org/octo-repo',
@@ -180,6 +182,7 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
   if (!runs.using || !/^node\d+$/.test(runs.using)) throw new Error(`runs.using '${runs.using}' is not a node runtime`);
   if (!runs.main) throw new Error('runs.main is missing');
   const inputEnv = inputEnvironment(action, options.inputs);
+  const actionName = action.name ?? 'action';
 
   const ctx = { ...DEFAULT_CONTEXT, ...options.github };
   const temp = mkdtempSync(join(tmpdir(), 'runner-'));
@@ -212,6 +215,7 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
       runnerTemp,
       masks,
       header,
+      actionName,
       cancellable: true,
     });
 
@@ -245,6 +249,7 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
         runnerTemp,
         masks,
         header: `Post ${renderHeader('Run', options.inputs, inputEnv, action)}`,
+        actionName,
         cancellable: false,
       });
       result.post = post.step;
@@ -425,6 +430,18 @@ function renderHeader(
   return lines.join('\n');
 }
 
+/** Process groups of running steps, killed if this process exits first (no orphaned actions after a test run). */
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+});
+
 interface StepRun {
   step: StepResult;
   cancelled: boolean;
@@ -438,6 +455,7 @@ async function runStep(args: {
   runnerTemp: string;
   masks: Masker;
   header: string;
+  actionName: string;
   cancellable: boolean;
 }): Promise<StepRun> {
   const { options, env, masks } = args;
@@ -469,6 +487,7 @@ async function runStep(args: {
     // Own process group, so that the tree can be killed as the runner does.
     detached: true,
   });
+  if (child.pid !== undefined) liveGroups.add(child.pid);
   let stdout = '';
   let stderr = '';
   let cancelled = false;
@@ -500,7 +519,7 @@ async function runStep(args: {
     setTimeout(() => {
       timedOut = true;
       send('SIGKILL', true);
-    }, options.timeoutMs ?? 300_000),
+    }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
   );
   const whenOutput = args.cancellable ? options.cancel?.whenOutput : undefined;
   const lineBuffers = { stdout: '', stderr: '' };
@@ -516,7 +535,10 @@ async function runStep(args: {
     lineBuffers[stream] = lines.pop() ?? '';
     for (const line of lines) {
       interpreter.line(line.replace(/\r$/, ''));
-      if (whenOutput?.test(line)) cancel();
+      if (whenOutput) {
+        whenOutput.lastIndex = 0;
+        if (whenOutput.test(line)) cancel();
+      }
     }
   };
   child.stdout.setEncoding('utf8').on('data', (c: string) => onData('stdout', c));
@@ -528,6 +550,7 @@ async function runStep(args: {
     child.on('exit', (code, signal) => resolveExit({ code, signal }));
   });
   exited = true;
+  if (child.pid !== undefined) liveGroups.delete(child.pid);
   for (const t of timers) clearTimeout(t);
   // Anything the step left behind in its process group goes, as the runner kills orphans at the end of the job.
   try {
@@ -558,7 +581,11 @@ async function runStep(args: {
   }
   for (const e of fileErrors) interpreter.annotate('error', e, {});
   if (cancelled) interpreter.annotate('error', 'The operation was canceled.', {});
-  if (timedOut) interpreter.annotate('error', `The action has timed out.`, {});
+  if (timedOut) {
+    // As the runner reports a step that exceeds timeout-minutes.
+    const minutes = Math.round(((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 60_000) * 100) / 100;
+    interpreter.annotate('error', `The action '${args.actionName}' has timed out after ${minutes} minutes.`, {});
+  }
 
   const exitCode = exit.code;
   const failedByFiles = fileErrors.length > 0 && exitCode === 0;

@@ -23,12 +23,16 @@ interface Served {
   server: Server;
   url: string;
   target: { current: Handler | undefined };
+  /** "METHOD /path" of every request. */
+  requests: string[];
 }
 
 async function serve(): Promise<Served> {
   const tls = ensureTls();
   const target: Served['target'] = { current: undefined };
+  const requests: string[] = [];
   const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    requests.push(`${req.method} ${new URL(req.url ?? '/', 'https://x').pathname}`);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -39,7 +43,7 @@ async function serve(): Promise<Served> {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, url: `https://localhost:${(server.address() as { port: number }).port}`, target };
+  return { server, url: `https://localhost:${(server.address() as { port: number }).port}`, target, requests };
 }
 
 let ghSrv: Served;
@@ -61,6 +65,8 @@ function newProviders(opts: { tokenLifetimeSec?: number; clock?: () => number } 
   });
   ghSrv.target.current = gh;
   entraSrv.target.current = entra;
+  ghSrv.requests.length = 0;
+  entraSrv.requests.length = 0;
 }
 
 /** What an action does: ask the GitHub endpoint for an ID token with the Azure audience. */
@@ -248,6 +254,12 @@ describe('Entra ID token exchange with ClientAssertionCredential', () => {
 
   it('exchanges a GitHub ID token for an ARM access token that verifyAccessToken accepts', async () => {
     const t = await credential().getToken(ARM_SCOPE);
+    // What msal-node (5.x, under @azure/identity 4.13) asks for: v2 discovery, then the token endpoint; no v1
+    // discovery, no instance discovery (disabled), no key set.
+    expect(entraSrv.requests).toEqual([
+      `GET /${TENANT}/v2.0/.well-known/openid-configuration`,
+      `POST /${TENANT}/oauth2/v2.0/token`,
+    ]);
     const check = entra.verifyAccessToken(t.token);
     expect(check.ok).toBe(true);
     if (!check.ok) return;
