@@ -29,7 +29,10 @@ import { parse as parseYaml } from 'yaml';
 export interface RunOptions {
   /** By input name as in action.yml. */
   inputs: Record<string, string>;
-  /** Extra environment for the steps (undefined removes a variable the harness would set). */
+  /**
+   * Extra environment for the steps (undefined removes a variable the harness would set). Outside vitest (whose
+   * global setup exports NODE_EXTRA_CA_CERTS), pass the stand-in's CA here: `{ NODE_EXTRA_CA_CERTS: standIn.tls.caFile }`.
+   */
   env?: Record<string, string | undefined>;
   /** Folder holding action.yml; default the repository root. */
   actionDir?: string;
