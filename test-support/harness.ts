@@ -122,7 +122,7 @@ export interface RunResult extends StepResult {
   postSkippedReason?: string;
 }
 
-interface ActionYml {
+export interface ActionYml {
   name?: string;
   inputs?: Record<string, { default?: unknown; required?: unknown; description?: unknown } | null>;
   runs?: { using?: string; main?: string; post?: string; 'post-if'?: string; pre?: string };
@@ -263,7 +263,7 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
   }
 }
 
-type JobStatus = 'success' | 'failure' | 'cancelled';
+export type JobStatus = 'success' | 'failure' | 'cancelled';
 
 /**
  * Evaluates a step condition as the runner does for post-if: always(), success(), failure(), cancelled(), !, &&,
