@@ -290,8 +290,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       const { body: errBody, headers } = faultBody(action.status, action);
       const h: Record<string, string> = { ...headers };
       if (action.retryAfterSec !== undefined) h['retry-after'] = String(action.retryAfterSec);
-      sendJson(res, action.status, errBody, h);
       finish(action.status);
+      sendJson(res, action.status, errBody, h);
       return;
     }
     const dropAfter = action?.kind === 'drop-after';
@@ -303,6 +303,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         req.socket.destroy();
       });
     } else {
+      // Record the status as the headers go out: a client may look at the log before 'finish' fires.
+      const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
+      (res as unknown as { writeHead: (...a: unknown[]) => ServerResponse }).writeHead = (...a: unknown[]) => {
+        finish(typeof a[0] === 'number' ? a[0] : res.statusCode);
+        return writeHead(...a);
+      };
       res.on('finish', () => finish(res.statusCode));
       res.on('close', () => {
         if (entry.status === 0 && !res.writableFinished) finish(res.headersSent ? res.statusCode : 0);

@@ -582,7 +582,10 @@ export class Arm {
       if (sub !== undefined && sub.toLowerCase() !== this.subscriptionId.toLowerCase())
         throw errors.subscriptionNotFound(sub);
       const apiVersion = this.checkApiVersion(route, params, url, body);
-      const scope = route.scope ? route.scope(params) : url.pathname.replace(/\/$/, '');
+      // Collections (…/providers/NS/type) are authorized at their parent scope, as ARM prints them.
+      const scope = route.scope
+        ? route.scope(params)
+        : url.pathname.replace(/\/$/, '').replace(/\/providers\/[^/]+\/[^/]+$/i, '');
       if (route.action !== undefined && !isAuthorized(this.roleAssignments, principal, route.action, scope)) {
         throw errors.authorizationFailed(principal.appid, principal.oid, route.action, printedScope(scope));
       }
@@ -1161,6 +1164,20 @@ export class Arm {
     if (existing) this.ensureNotBusy(existing);
     const normalized = this.spec.normalize('Job', body) as JsonObject;
     const env = this.semanticChecks(normalized, existing);
+    // ARM's linked access check: creating a job in an environment needs join/action on the environment.
+    const join = 'Microsoft.App/managedEnvironments/join/action';
+    if (!isAuthorized(this.roleAssignments, c.principal, join, env.id)) {
+      throw errors.linkedAuthorizationFailed(
+        c.principal.appid,
+        c.principal.oid,
+        'Microsoft.App/jobs/write',
+        printedScope(
+          `/subscriptions/${this.subscriptionId}/resourceGroups/${rg.name}/providers/Microsoft.App/jobs/${jobName}`,
+        ),
+        join,
+        printedScope(env.id),
+      );
+    }
     const now = this.clock();
     const spec = this.withDefaults(normalized, env);
     const job: JobRecord = existing ?? {
@@ -1206,7 +1223,7 @@ export class Arm {
   private patchJob(c: Call): Reply {
     const job = this.requireJob(c.params);
     const body = this.parseBody(c);
-    const issues = this.spec.validate('JobPatchProperties', body, 'request');
+    const issues = this.spec.validate('JobPatchProperties', body, 'patch');
     if (issues.length > 0) throw this.schemaError(issues, c.apiVersion);
     this.ensureNotBusy(job);
     const patch = this.spec.normalize('JobPatchProperties', body, true) as JsonObject;
@@ -1337,10 +1354,8 @@ export class Arm {
     const page = all.slice(offset, offset + size).map((e) => executionView(e, now, c.apiVersion));
     const body: JsonObject = { value: page };
     if (offset + size < all.length) {
-      const next = new URL(`${c.base}${c.url.pathname}`);
-      next.searchParams.set('api-version', c.apiVersion);
-      next.searchParams.set('$skiptoken', Buffer.from(JSON.stringify({ o: offset + size })).toString('base64url'));
-      body.nextLink = next.toString();
+      const skip = Buffer.from(JSON.stringify({ o: offset + size })).toString('base64url');
+      body.nextLink = `${c.base}${c.url.pathname}?api-version=${encodeURIComponent(c.apiVersion)}&$skiptoken=${skip}`;
     }
     return { status: 200, body };
   }

@@ -33,7 +33,8 @@ export interface SchemaRef {
   name?: string;
 }
 
-export type Mode = 'request' | 'response';
+/** 'patch': a JSON merge patch body (a request where `null` may stand anywhere: it removes the member). */
+export type Mode = 'request' | 'response' | 'patch';
 export type IssueKind = 'type' | 'required' | 'enum' | 'format' | 'unknown' | 'pattern' | 'range' | 'length';
 
 export interface Issue {
@@ -213,8 +214,8 @@ export class OpenApiSpec {
       const shape = this.shape(d);
       for (const r of shape.required) {
         const prop = shape.properties.get(r);
-        if (mode === 'request' && prop && this.readOnly(prop)) continue;
-        if (value[r] === undefined || value[r] === null) {
+        if (mode !== 'response' && prop && this.readOnly(prop)) continue;
+        if (value[r] === undefined || (value[r] === null && mode !== 'patch')) {
           issues.push({
             path: join(where, r),
             kind: 'required',
@@ -229,7 +230,7 @@ export class OpenApiSpec {
         const prop = shape.properties.get(k);
         if (!prop) {
           if (isRef(shape.additional)) {
-            if (v === null && (this.flag(shape.additional, 'x-nullable') === true || mode === 'response')) continue;
+            if (v === null && (this.flag(shape.additional, 'x-nullable') === true || mode !== 'request')) continue;
             this.check(shape.additional, v, p, mode, issues, typeName);
           } else if (shape.additional === true || freeForm) {
             // free-form member
@@ -244,7 +245,7 @@ export class OpenApiSpec {
           continue;
         }
         if (v === null) continue; // optional members may be null (required ones were reported above)
-        if (mode === 'request' && this.readOnly(prop)) continue; // ignored by the service
+        if (mode !== 'response' && this.readOnly(prop)) continue; // ignored by the service
         this.check(prop, v, p, mode, issues, typeName);
       }
       return;
@@ -264,7 +265,7 @@ export class OpenApiSpec {
       value.forEach((item, i) => {
         const p = `${where}[${i}]`;
         if (item === null) {
-          if (mode === 'request')
+          if (mode !== 'response')
             issues.push({ path: p, kind: 'type', message: `Unexpected null array element. Path '${p}'` });
           return;
         }
@@ -284,7 +285,7 @@ export class OpenApiSpec {
       if (Array.isArray(n.enum)) {
         const allowed = n.enum as string[];
         const ok =
-          mode === 'request' ? allowed.some((a) => a.toLowerCase() === value.toLowerCase()) : allowed.includes(value);
+          mode !== 'response' ? allowed.some((a) => a.toLowerCase() === value.toLowerCase()) : allowed.includes(value);
         if (!ok) {
           const enumName =
             ((n['x-ms-enum'] as Node | undefined)?.name as string | undefined) ?? typeNameOf(d) ?? 'String';
