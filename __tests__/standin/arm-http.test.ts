@@ -440,6 +440,11 @@ describe('request validation (400)', () => {
       code: 'ContainerAppImageRequired',
       message: "Container with name 'main' must have an 'Image' property specified.",
     });
+    const moved = await call('PUT', jobPath('rules'), { body: { ...jobBody(), location: 'West Europe' } });
+    expect(err(moved)).toEqual({
+      code: 'InvalidResourceLocation',
+      message: `The resource 'rules' already exists in location 'eastus' in resource group '${world.resourceGroup}'. A resource with the same name cannot be created in location 'westeurope'. Please select a new resource name.`,
+    });
     const badName = await call('PUT', jobPath('Bad--Name'), { body: jobBody() });
     expect(badName.status).toBe(400);
   });

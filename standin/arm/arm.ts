@@ -1163,6 +1163,17 @@ export class Arm {
     const existing = this.jobs.get(key(rg.name, jobName));
     if (existing) this.ensureNotBusy(existing);
     const normalized = this.spec.normalize('Job', body) as JsonObject;
+    if (existing) {
+      const was = normalizeLocation(String(existing.spec.location ?? ''));
+      const now = normalizeLocation(String(normalized.location ?? ''));
+      if (was !== now) {
+        throw new ArmError(
+          400,
+          'InvalidResourceLocation',
+          `The resource '${jobName}' already exists in location '${was}' in resource group '${rg.name}'. A resource with the same name cannot be created in location '${now}'. Please select a new resource name.`,
+        );
+      }
+    }
     const env = this.semanticChecks(normalized, existing);
     // ARM's linked access check: creating a job in an environment needs join/action on the environment.
     const join = 'Microsoft.App/managedEnvironments/join/action';
