@@ -18,7 +18,10 @@ export interface RequestLogEntry {
   query: Record<string, string>;
   /** Parsed JSON body, or the text (form bodies stay text); absent when empty. */
   body?: unknown;
-  /** HTTP status sent; 0 while in flight or when the connection was dropped before an answer. */
+  /**
+   * HTTP status, set when the headers go out; 0 while in flight or when the connection was dropped before an
+   * answer. For a `drop-after` fault: the status the host chose but never sent.
+   */
   status: number;
   /** Arrival time from the stand-in's clock (ms since the epoch). */
   time: number;

@@ -42,8 +42,17 @@ export { OpenApiSpec, sharedSpec } from './arm/schema.ts';
 export type { Issue as SchemaIssue } from './arm/schema.ts';
 export { EntraId } from './entra.ts';
 export { GitHubOidc } from './github-oidc.ts';
-export { Faults } from './http.ts';
-export type { ActiveFault, FaultAction, FaultMatch, FaultSpec, Host, HostHandler, RequestLogEntry } from './http.ts';
+export { Faults, httpsFetch, sendJson } from './http.ts';
+export type {
+  ActiveFault,
+  FaultAction,
+  FaultMatch,
+  FaultSpec,
+  Host,
+  HostHandler,
+  RequestLogEntry,
+  SimpleResponse,
+} from './http.ts';
 export type { TlsMaterial } from './tls.ts';
 
 export interface StandInOptions {

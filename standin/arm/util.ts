@@ -31,10 +31,9 @@ export function normalizeLocation(location: string): string {
   return location.replace(/\s+/g, '').toLowerCase();
 }
 
-/** ISO 8601 with 7 fractional digits and Z, as ARM's systemData: 2026-02-06T00:22:06.2352404Z */
+/** ISO 8601 with 7 fractional digits and Z, as ARM's systemData: 2026-02-06T00:22:06.2350000Z */
 export function armTimestamp(ms: number): string {
-  const iso = new Date(ms).toISOString(); // 2026-02-06T00:22:06.235Z
-  return `${iso.slice(0, 23)}${String(Math.floor((ms % 1) * 10000)).padStart(4, '0')}Z`;
+  return `${new Date(ms).toISOString().slice(0, 23)}0000Z`;
 }
 
 /** Execution times as the service writes them: 2023-08-08T03:42:48+00:00 */
