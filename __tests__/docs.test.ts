@@ -18,7 +18,9 @@ describe('documentation', () => {
     const iface = readFileSync(join(root, '..', 'shared', 'design', 'interface.md'), 'utf8');
     const section = (title: string): string => iface.split(`## ${title}`)[1]!.split('\n## ')[0]!;
     const names = (text: string): string[] =>
-      [...text.matchAll(/^\| ([a-z][a-z0-9-]*(?:, [a-z][a-z0-9-]*)*) \|/gm)].flatMap((m) => m[1]!.split(', ')).filter((n) => n !== 'input' && n !== 'output');
+      [...text.matchAll(/^\| ([a-z][a-z0-9-]*(?:, [a-z][a-z0-9-]*)*) \|/gm)]
+        .flatMap((m) => m[1]!.split(', '))
+        .filter((n) => n !== 'input' && n !== 'output');
     for (const input of names(section('Inputs'))) expect(Object.keys(action.inputs), input).toContain(input);
     for (const output of names(section('Outputs'))) expect(Object.keys(action.outputs), output).toContain(output);
   });

@@ -65054,7 +65054,9 @@ function createCredential(auth, deps) {
             idTokensRequested,
         };
     }
-    const inner = auth.clientId ? new ManagedIdentityCredential({ clientId: auth.clientId }) : new ManagedIdentityCredential();
+    const inner = auth.clientId
+        ? new ManagedIdentityCredential({ clientId: auth.clientId })
+        : new ManagedIdentityCredential();
     return {
         credential: new GuidedCredential(inner, (error) => {
             const text = error instanceof Error ? error.message : String(error);
@@ -74388,7 +74390,11 @@ function parseResourceId(id) {
         const i = parts.findIndex((p) => p.toLowerCase() === key);
         return i >= 0 ? (parts[i + 1] ?? '') : '';
     };
-    return { subscriptionId: at('subscriptions'), resourceGroup: at('resourcegroups'), name: parts[parts.length - 1] ?? '' };
+    return {
+        subscriptionId: at('subscriptions'),
+        resourceGroup: at('resourcegroups'),
+        name: parts[parts.length - 1] ?? '',
+    };
 }
 function statusOf(error) {
     return typeof error === 'object' && error !== null ? error.statusCode : undefined;
@@ -75805,10 +75811,14 @@ function sameArray(a, b) {
     return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 }
 function toEnvironmentVar(spec) {
-    return spec.secretRef !== undefined ? { name: spec.name, secretRef: spec.secretRef } : { name: spec.name, value: spec.value ?? '' };
+    return spec.secretRef !== undefined
+        ? { name: spec.name, secretRef: spec.secretRef }
+        : { name: spec.name, value: spec.value ?? '' };
 }
 function sameEnv(a, b) {
-    return a.name === b.name && (a.value ?? undefined) === (b.value ?? undefined) && (a.secretRef ?? undefined) === (b.secretRef ?? undefined);
+    return (a.name === b.name &&
+        (a.value ?? undefined) === (b.value ?? undefined) &&
+        (a.secretRef ?? undefined) === (b.secretRef ?? undefined));
 }
 /** Applies env-vars to a live list: merge sets the given names and keeps the rest; replace keeps exactly these. */
 function applyEnv(live, given, mode) {
@@ -75895,7 +75905,8 @@ function mergeIdentity(live, wanted) {
 }
 function wantedIdentity(config, registry) {
     const userAssigned = [...(config.identity?.userAssigned ?? [])];
-    if (registry.identity?.userAssigned && !userAssigned.some((u) => u.toLowerCase() === registry.identity.userAssigned.toLowerCase())) {
+    if (registry.identity?.userAssigned &&
+        !userAssigned.some((u) => u.toLowerCase() === registry.identity.userAssigned.toLowerCase())) {
         userAssigned.push(registry.identity.userAssigned);
     }
     return { system: !!config.identity?.system || !!registry.identity?.system, userAssigned };
@@ -76026,13 +76037,20 @@ function planUpdate(config, live, ctx) {
     const liveBlockName = triggerBlock(liveType);
     const newBlockName = triggerBlock(newType);
     const liveBlock = (liveConf[liveBlockName] ?? {});
-    const block = newBlockName === liveBlockName ? {} : { parallelism: liveBlock.parallelism, replicaCompletionCount: liveBlock.replicaCompletionCount };
+    const block = newBlockName === liveBlockName
+        ? {}
+        : { parallelism: liveBlock.parallelism, replicaCompletionCount: liveBlock.replicaCompletionCount };
     if (config.parallelism !== undefined && config.parallelism !== liveBlock.parallelism) {
         changes.push({ field: 'parallelism', from: show(liveBlock.parallelism), to: show(config.parallelism) });
         block.parallelism = config.parallelism;
     }
-    if (config.replicaCompletionCount !== undefined && config.replicaCompletionCount !== liveBlock.replicaCompletionCount) {
-        changes.push({ field: 'replica completion count', from: show(liveBlock.replicaCompletionCount), to: show(config.replicaCompletionCount) });
+    if (config.replicaCompletionCount !== undefined &&
+        config.replicaCompletionCount !== liveBlock.replicaCompletionCount) {
+        changes.push({
+            field: 'replica completion count',
+            from: show(liveBlock.replicaCompletionCount),
+            to: show(config.replicaCompletionCount),
+        });
         block.replicaCompletionCount = config.replicaCompletionCount;
     }
     if (newBlockName === 'scheduleTriggerConfig') {
@@ -76056,7 +76074,11 @@ function planUpdate(config, live, ctx) {
         conf.replicaTimeout = config.replicaTimeout;
     }
     if (config.replicaRetryLimit !== undefined && config.replicaRetryLimit !== liveConf.replicaRetryLimit) {
-        changes.push({ field: 'replica retry limit', from: show(liveConf.replicaRetryLimit), to: show(config.replicaRetryLimit) });
+        changes.push({
+            field: 'replica retry limit',
+            from: show(liveConf.replicaRetryLimit),
+            to: show(config.replicaRetryLimit),
+        });
         conf.replicaRetryLimit = config.replicaRetryLimit;
     }
     // secrets: a merge patch replaces the list whole, so send every existing secret with the given ones set
@@ -76070,7 +76092,11 @@ function planUpdate(config, live, ctx) {
             if (i >= 0 && sameSecret(merged[i], w))
                 continue;
             secretsChanged = true;
-            changes.push({ field: `secret ${w.name}`, from: i >= 0 ? '(set)' : undefined, to: w.keyVaultUrl ? `keyvaultref:${w.keyVaultUrl}` : '(new value)' });
+            changes.push({
+                field: `secret ${w.name}`,
+                from: i >= 0 ? '(set)' : undefined,
+                to: w.keyVaultUrl ? `keyvaultref:${w.keyVaultUrl}` : '(new value)',
+            });
             if (i >= 0)
                 merged[i] = w;
             else
@@ -76264,7 +76290,8 @@ async function deploy(config, live, deps) {
             deps.warning(`Job '${config.jobName}' is in environment '${parseResourceId(live.environmentId).name}', not '${config.environment}'; a job's environment cannot change, so input 'environment' is ignored.`);
         }
     }
-    const image = config.image ?? live.template?.containers?.find((c) => !config.containerName || c.name === config.containerName)?.image;
+    const image = config.image ??
+        live.template?.containers?.find((c) => !config.containerName || c.name === config.containerName)?.image;
     const registry = await planRegistry(config, image, live, deps);
     const existingSecrets = needsSecrets(config, registry) ? await api.listSecrets() : undefined;
     for (const s of existingSecrets ?? [])
@@ -76274,7 +76301,12 @@ async function deploy(config, live, deps) {
     if (!plan.patch)
         return { operation: 'unchanged', job: live, changes: [], image: imageAfter(live, config.containerName) };
     if (config.dryRun)
-        return { operation: 'updated', job: live, changes: plan.changes, image: config.image ?? imageAfter(live, config.containerName) };
+        return {
+            operation: 'updated',
+            job: live,
+            changes: plan.changes,
+            image: config.image ?? imageAfter(live, config.containerName),
+        };
     const job = await api.updateJob(plan.patch);
     return { operation: 'updated', job, changes: plan.changes, image: imageAfter(job, config.containerName) };
 }
@@ -76309,7 +76341,12 @@ async function create(config, deps) {
     if (config.dryRun)
         return { operation: 'created', job: { ...job, name: config.jobName }, changes, image: config.image };
     const created = await api.createJob(job);
-    return { operation: 'created', job: created, changes, image: imageAfter(created, config.containerName ?? config.jobName) };
+    return {
+        operation: 'created',
+        job: created,
+        changes,
+        image: imageAfter(created, config.containerName ?? config.jobName),
+    };
 }
 
 // EXTERNAL MODULE: ./src/execution.ts
@@ -76535,7 +76572,8 @@ async function main(options = {}) {
             core/* info */.pq(`Executions in the portal: ${portalExecutionsUrl(r.portalBase, r.tenantId, jobId)}`);
             r.execution = { name, id: started.id, status: 'Running' };
             if (config.wait) {
-                const timeoutSec = config.timeoutSec ?? (0,execution/* defaultTimeoutSec */.kS)(job.configuration?.replicaTimeout, job.configuration?.replicaRetryLimit);
+                const timeoutSec = config.timeoutSec ??
+                    (0,execution/* defaultTimeoutSec */.kS)(job.configuration?.replicaTimeout, job.configuration?.replicaRetryLimit);
                 const outcome = await core/* group */.Os(`Execution ${name}`, () => (0,execution/* watchExecution */.eH)(api, name, {
                     clock,
                     log: { info: core/* info */.pq, warning: core/* warning */.$e, debug: core/* debug */.Yz },
@@ -76544,7 +76582,8 @@ async function main(options = {}) {
                     stopOnCancel: config.stopOnCancel,
                     signal: cancelled.signal,
                 }));
-                if (outcome.status !== 'Running' && (outcome.status !== 'TimedOut' || outcome.stoppedByAction || config.onTimeout === 'leave')) {
+                if (outcome.status !== 'Running' &&
+                    (outcome.status !== 'TimedOut' || outcome.stoppedByAction || config.onTimeout === 'leave')) {
                     core/* saveState */.LZ(STATE_DONE, 'true');
                 }
                 r.execution = {

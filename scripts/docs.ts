@@ -14,7 +14,11 @@ interface ActionYaml {
 
 const root = join(import.meta.dirname, '..');
 
-const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ').trim();
+const cell = (text: string): string =>
+  text
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 
 export function renderReference(actionYaml: string): { inputs: string; outputs: string } {
   const action = parse(actionYaml) as ActionYaml;

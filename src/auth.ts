@@ -57,7 +57,9 @@ function describeOidcRequestError(error: unknown): ActionError {
       `GitHub did not give this job an OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL is not set): ${ID_TOKEN_PERMISSION_HINT}; pull requests from forks never get one, so use auth-type: azure-cli after azure/login there.`,
     );
   }
-  return new ActionError(`Could not get an OIDC token from GitHub: ${text}. Check that the workflow has ${ID_TOKEN_PERMISSION_HINT.replace(/^add /, '')}.`);
+  return new ActionError(
+    `Could not get an OIDC token from GitHub: ${text}. Check that the workflow has ${ID_TOKEN_PERMISSION_HINT.replace(/^add /, '')}.`,
+  );
 }
 
 interface EntraErrorLike {
@@ -98,7 +100,9 @@ export function describeEntraError(error: unknown, auth: AuthConfig, claims: Tok
     default:
       fix = 'Check client-id, tenant-id and the federated credential of the identity.';
   }
-  return new ActionError(`Entra ID refused to sign in client-id '${auth.clientId}': ${firstLine}.${presented} ${fix}`.replace(/\.\./g, '.'));
+  return new ActionError(
+    `Entra ID refused to sign in client-id '${auth.clientId}': ${firstLine}.${presented} ${fix}`.replace(/\.\./g, '.'),
+  );
 }
 
 /** Wraps a credential so its failures read as the action's errors. */
@@ -179,7 +183,9 @@ export function createCredential(auth: AuthConfig, deps: AuthDeps): CredentialRe
     };
   }
 
-  const inner = auth.clientId ? new ManagedIdentityCredential({ clientId: auth.clientId }) : new ManagedIdentityCredential();
+  const inner = auth.clientId
+    ? new ManagedIdentityCredential({ clientId: auth.clientId })
+    : new ManagedIdentityCredential();
   return {
     credential: new GuidedCredential(inner, (error) => {
       const text = error instanceof Error ? error.message : String(error);

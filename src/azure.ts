@@ -83,7 +83,11 @@ export function parseResourceId(id: string): { subscriptionId: string; resourceG
     const i = parts.findIndex((p) => p.toLowerCase() === key);
     return i >= 0 ? (parts[i + 1] ?? '') : '';
   };
-  return { subscriptionId: at('subscriptions'), resourceGroup: at('resourcegroups'), name: parts[parts.length - 1] ?? '' };
+  return {
+    subscriptionId: at('subscriptions'),
+    resourceGroup: at('resourcegroups'),
+    name: parts[parts.length - 1] ?? '',
+  };
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -160,12 +164,14 @@ export function createJobApi(options: AzureClientOptions): JobApi {
     },
     getEnvironment(id) {
       const parsed = parseResourceId(id);
-      const envContext = parsed.subscriptionId === subscriptionId ? context : { ...context, subscriptionId: parsed.subscriptionId };
+      const envContext =
+        parsed.subscriptionId === subscriptionId ? context : { ...context, subscriptionId: parsed.subscriptionId };
       return getManagedEnvironment(envContext, parsed.resourceGroup, parsed.name, req);
     },
     async listRegistries() {
       const found: RegistryInfo[] = [];
-      let path: string | undefined = `/subscriptions/${subscriptionId}/providers/Microsoft.ContainerRegistry/registries`;
+      let path: string | undefined =
+        `/subscriptions/${subscriptionId}/providers/Microsoft.ContainerRegistry/registries`;
       let version = REGISTRY_API_VERSION;
       while (path) {
         const body = (await rawJson('GET', path, version)) as {

@@ -49,13 +49,22 @@ export async function deploy(config: Config, live: Job | undefined, deps: Deploy
       );
     }
   }
-  const image = config.image ?? live.template?.containers?.find((c) => !config.containerName || c.name === config.containerName)?.image;
+  const image =
+    config.image ??
+    live.template?.containers?.find((c) => !config.containerName || c.name === config.containerName)?.image;
   const registry = await planRegistry(config, image, live, deps);
   const existingSecrets = needsSecrets(config, registry) ? await api.listSecrets() : undefined;
   for (const s of existingSecrets ?? []) if (s.value) deps.mask(s.value);
   const plan = planUpdate(config, live, { registry, existingSecrets });
-  if (!plan.patch) return { operation: 'unchanged', job: live, changes: [], image: imageAfter(live, config.containerName) };
-  if (config.dryRun) return { operation: 'updated', job: live, changes: plan.changes, image: config.image ?? imageAfter(live, config.containerName) };
+  if (!plan.patch)
+    return { operation: 'unchanged', job: live, changes: [], image: imageAfter(live, config.containerName) };
+  if (config.dryRun)
+    return {
+      operation: 'updated',
+      job: live,
+      changes: plan.changes,
+      image: config.image ?? imageAfter(live, config.containerName),
+    };
   const job = await api.updateJob(plan.patch);
   return { operation: 'updated', job, changes: plan.changes, image: imageAfter(job, config.containerName) };
 }
@@ -88,11 +97,18 @@ async function create(config: Config, deps: DeployDeps): Promise<DeployResult> {
     }
     throw error;
   }
-  if (!location) throw new ActionError(`Could not tell the location of environment '${config.environment}': set input 'location'.`);
+  if (!location)
+    throw new ActionError(`Could not tell the location of environment '${config.environment}': set input 'location'.`);
   const registry = await planRegistry(config, config.image, undefined, deps);
   const job = buildNewJob(config, { environmentId: envId, location, image: config.image, registry });
   const changes = describeNewJob(job);
-  if (config.dryRun) return { operation: 'created', job: { ...job, name: config.jobName }, changes, image: config.image };
+  if (config.dryRun)
+    return { operation: 'created', job: { ...job, name: config.jobName }, changes, image: config.image };
   const created = await api.createJob(job);
-  return { operation: 'created', job: created, changes, image: imageAfter(created, config.containerName ?? config.jobName) };
+  return {
+    operation: 'created',
+    job: created,
+    changes,
+    image: imageAfter(created, config.containerName ?? config.jobName),
+  };
 }

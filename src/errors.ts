@@ -39,7 +39,9 @@ export function describeAzureError(error: unknown, operation: string, resource: 
   const e = (error ?? {}) as AzureErrorLike;
   const message = (e.message ?? String(error)).trim().replace(/\s+/g, ' ');
   if (e.statusCode === undefined && !e.code) {
-    return new ActionError(`Could not ${operation} ${resource}: ${message}. Check the network path to Azure and rerun the job.`);
+    return new ActionError(
+      `Could not ${operation} ${resource}: ${message}. Check the network path to Azure and rerun the job.`,
+    );
   }
   const code = e.code ?? 'Error';
   const fix = FIXES[code]?.(resource);

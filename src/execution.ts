@@ -88,9 +88,13 @@ function outcomeOf(status: OutcomeStatus, execution: JobExecution | undefined, n
   };
 }
 
-export async function startExecution(api: JobApi, template: JobExecutionTemplate | undefined): Promise<JobExecutionBase> {
+export async function startExecution(
+  api: JobApi,
+  template: JobExecutionTemplate | undefined,
+): Promise<JobExecutionBase> {
   const started = await api.startExecution(template);
-  if (!started.name) throw new ActionError(`Azure accepted the start of job '${api.jobName}' but returned no execution name.`);
+  if (!started.name)
+    throw new ActionError(`Azure accepted the start of job '${api.jobName}' but returned no execution name.`);
   return started;
 }
 
@@ -127,7 +131,9 @@ export async function watchExecution(api: JobApi, name: string, options: WatchOp
       if (signal?.aborted) return cancel(api, name, last, options);
       failures += 1;
       if (failures >= MAX_READ_FAILURES) throw error;
-      log.warning(`Reading execution '${name}' failed (${error instanceof Error ? error.message : String(error)}); trying again.`);
+      log.warning(
+        `Reading execution '${name}' failed (${error instanceof Error ? error.message : String(error)}); trying again.`,
+      );
     }
     options.onStatus?.(last ?? {});
     const status = last?.status;
@@ -158,7 +164,12 @@ async function stopQuietly(api: JobApi, name: string, log: Logger): Promise<bool
   }
 }
 
-async function timeout(api: JobApi, name: string, last: JobExecution | undefined, options: WatchOptions): Promise<Outcome> {
+async function timeout(
+  api: JobApi,
+  name: string,
+  last: JobExecution | undefined,
+  options: WatchOptions,
+): Promise<Outcome> {
   const outcome = outcomeOf('TimedOut', last, options.clock.now());
   if (options.onTimeout === 'stop') {
     options.log.info(`Execution ${name} did not finish within ${options.timeoutSec} s: stopping it.`);
@@ -168,7 +179,12 @@ async function timeout(api: JobApi, name: string, last: JobExecution | undefined
   return outcome;
 }
 
-async function cancel(api: JobApi, name: string, last: JobExecution | undefined, options: WatchOptions): Promise<Outcome> {
+async function cancel(
+  api: JobApi,
+  name: string,
+  last: JobExecution | undefined,
+  options: WatchOptions,
+): Promise<Outcome> {
   const outcome = outcomeOf('Cancelled', last, options.clock.now());
   if (options.stopOnCancel && !isFinal(last?.status)) {
     options.log.info(`The workflow run was cancelled: stopping execution ${name} (stop-on-cancel).`);

@@ -58,15 +58,25 @@ function sameArray(a: readonly string[] | undefined, b: readonly string[] | unde
 }
 
 function toEnvironmentVar(spec: EnvVarSpec): EnvironmentVar {
-  return spec.secretRef !== undefined ? { name: spec.name, secretRef: spec.secretRef } : { name: spec.name, value: spec.value ?? '' };
+  return spec.secretRef !== undefined
+    ? { name: spec.name, secretRef: spec.secretRef }
+    : { name: spec.name, value: spec.value ?? '' };
 }
 
 function sameEnv(a: EnvironmentVar, b: EnvironmentVar): boolean {
-  return a.name === b.name && (a.value ?? undefined) === (b.value ?? undefined) && (a.secretRef ?? undefined) === (b.secretRef ?? undefined);
+  return (
+    a.name === b.name &&
+    (a.value ?? undefined) === (b.value ?? undefined) &&
+    (a.secretRef ?? undefined) === (b.secretRef ?? undefined)
+  );
 }
 
 /** Applies env-vars to a live list: merge sets the given names and keeps the rest; replace keeps exactly these. */
-export function applyEnv(live: EnvironmentVar[] | undefined, given: EnvVarSpec[], mode: 'merge' | 'replace'): EnvironmentVar[] {
+export function applyEnv(
+  live: EnvironmentVar[] | undefined,
+  given: EnvVarSpec[],
+  mode: 'merge' | 'replace',
+): EnvironmentVar[] {
   const wanted = given.map(toEnvironmentVar);
   if (mode === 'replace') return wanted;
   const result = (live ?? []).map((e) => ({ ...e }));
@@ -96,7 +106,8 @@ function envChanges(before: EnvironmentVar[] | undefined, after: EnvironmentVar[
 }
 
 function toSecret(spec: SecretSpec): Secret {
-  if (spec.keyVaultUrl !== undefined) return { name: spec.name, keyVaultUrl: spec.keyVaultUrl, identity: spec.identity };
+  if (spec.keyVaultUrl !== undefined)
+    return { name: spec.name, keyVaultUrl: spec.keyVaultUrl, identity: spec.identity };
   return { name: spec.name, value: spec.value ?? '' };
 }
 
@@ -159,7 +170,10 @@ function mergeIdentity(
 
 function wantedIdentity(config: Config, registry: RegistryPlan): { system: boolean; userAssigned: string[] } {
   const userAssigned = [...(config.identity?.userAssigned ?? [])];
-  if (registry.identity?.userAssigned && !userAssigned.some((u) => u.toLowerCase() === registry.identity!.userAssigned!.toLowerCase())) {
+  if (
+    registry.identity?.userAssigned &&
+    !userAssigned.some((u) => u.toLowerCase() === registry.identity!.userAssigned!.toLowerCase())
+  ) {
     userAssigned.push(registry.identity.userAssigned);
   }
   return { system: !!config.identity?.system || !!registry.identity?.system, userAssigned };
@@ -228,7 +242,8 @@ export function describeNewJob(job: Job): Change[] {
   const cron = conf?.scheduleTriggerConfig?.cronExpression;
   if (cron) changes.push({ field: 'cron expression', to: cron });
   for (const e of c?.env ?? []) changes.push({ field: `env ${e.name}`, to: describeEnv(e) });
-  for (const s of conf?.secrets ?? []) changes.push({ field: `secret ${s.name}`, to: s.keyVaultUrl ? `keyvaultref:${s.keyVaultUrl}` : '(set)' });
+  for (const s of conf?.secrets ?? [])
+    changes.push({ field: `secret ${s.name}`, to: s.keyVaultUrl ? `keyvaultref:${s.keyVaultUrl}` : '(set)' });
   for (const r of conf?.registries ?? []) {
     changes.push({ field: `registry ${r.server}`, to: r.identity ? `identity ${r.identity}` : `user ${r.username}` });
   }
@@ -250,7 +265,8 @@ export function needsSecrets(config: Config, registry: RegistryPlan): boolean {
 export function planUpdate(config: Config, live: Job, ctx: UpdateContext): UpdatePlan {
   const changes: Change[] = [];
   const liveConf = live.configuration;
-  if (!liveConf) throw new ActionError(`Job '${live.name}' as returned by Azure has no configuration; it cannot be updated safely.`);
+  if (!liveConf)
+    throw new ActionError(`Job '${live.name}' as returned by Azure has no configuration; it cannot be updated safely.`);
 
   // --- template: the target container
   const containers = live.template?.containers ?? [];
@@ -306,24 +322,40 @@ export function planUpdate(config: Config, live: Job, ctx: UpdateContext): Updat
   }
   const liveBlockName = triggerBlock(liveType);
   const newBlockName = triggerBlock(newType);
-  const liveBlock = (liveConf[liveBlockName] ?? {}) as { parallelism?: number; replicaCompletionCount?: number; cronExpression?: string };
+  const liveBlock = (liveConf[liveBlockName] ?? {}) as {
+    parallelism?: number;
+    replicaCompletionCount?: number;
+    cronExpression?: string;
+  };
   const block: { parallelism?: number; replicaCompletionCount?: number; cronExpression?: string } =
-    newBlockName === liveBlockName ? {} : { parallelism: liveBlock.parallelism, replicaCompletionCount: liveBlock.replicaCompletionCount };
+    newBlockName === liveBlockName
+      ? {}
+      : { parallelism: liveBlock.parallelism, replicaCompletionCount: liveBlock.replicaCompletionCount };
   if (config.parallelism !== undefined && config.parallelism !== liveBlock.parallelism) {
     changes.push({ field: 'parallelism', from: show(liveBlock.parallelism), to: show(config.parallelism) });
     block.parallelism = config.parallelism;
   }
-  if (config.replicaCompletionCount !== undefined && config.replicaCompletionCount !== liveBlock.replicaCompletionCount) {
-    changes.push({ field: 'replica completion count', from: show(liveBlock.replicaCompletionCount), to: show(config.replicaCompletionCount) });
+  if (
+    config.replicaCompletionCount !== undefined &&
+    config.replicaCompletionCount !== liveBlock.replicaCompletionCount
+  ) {
+    changes.push({
+      field: 'replica completion count',
+      from: show(liveBlock.replicaCompletionCount),
+      to: show(config.replicaCompletionCount),
+    });
     block.replicaCompletionCount = config.replicaCompletionCount;
   }
   if (newBlockName === 'scheduleTriggerConfig') {
     const cron = config.cronExpression ?? liveBlock.cronExpression;
     if (!cron) {
-      throw new ActionError(`Job '${live.name}' needs input 'cron-expression' to use trigger-type Schedule, e.g. '0 6 * * *'.`);
+      throw new ActionError(
+        `Job '${live.name}' needs input 'cron-expression' to use trigger-type Schedule, e.g. '0 6 * * *'.`,
+      );
     }
     if (cron !== liveBlock.cronExpression || newBlockName !== liveBlockName) {
-      if (cron !== liveBlock.cronExpression) changes.push({ field: 'cron expression', from: liveBlock.cronExpression, to: cron });
+      if (cron !== liveBlock.cronExpression)
+        changes.push({ field: 'cron expression', from: liveBlock.cronExpression, to: cron });
       block.cronExpression = cron;
     }
   }
@@ -336,7 +368,11 @@ export function planUpdate(config: Config, live: Job, ctx: UpdateContext): Updat
     conf.replicaTimeout = config.replicaTimeout;
   }
   if (config.replicaRetryLimit !== undefined && config.replicaRetryLimit !== liveConf.replicaRetryLimit) {
-    changes.push({ field: 'replica retry limit', from: show(liveConf.replicaRetryLimit), to: show(config.replicaRetryLimit) });
+    changes.push({
+      field: 'replica retry limit',
+      from: show(liveConf.replicaRetryLimit),
+      to: show(config.replicaRetryLimit),
+    });
     conf.replicaRetryLimit = config.replicaRetryLimit;
   }
 
@@ -350,7 +386,11 @@ export function planUpdate(config: Config, live: Job, ctx: UpdateContext): Updat
       const i = merged.findIndex((s) => s.name === w.name);
       if (i >= 0 && sameSecret(merged[i]!, w)) continue;
       secretsChanged = true;
-      changes.push({ field: `secret ${w.name}`, from: i >= 0 ? '(set)' : undefined, to: w.keyVaultUrl ? `keyvaultref:${w.keyVaultUrl}` : '(new value)' });
+      changes.push({
+        field: `secret ${w.name}`,
+        from: i >= 0 ? '(set)' : undefined,
+        to: w.keyVaultUrl ? `keyvaultref:${w.keyVaultUrl}` : '(new value)',
+      });
       if (i >= 0) merged[i] = w;
       else merged.push(w);
     }

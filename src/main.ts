@@ -9,13 +9,7 @@ import { systemClock, type Clock } from './clock.js';
 import { parseConfig, secretValuesFromInputs, type Config } from './config.js';
 import { deploy, type DeployResult } from './deploy.js';
 import { ActionError, describeAzureError } from './errors.js';
-import {
-  defaultTimeoutSec,
-  describeFailure,
-  startExecution,
-  watchExecution,
-  type Outcome,
-} from './execution.js';
+import { defaultTimeoutSec, describeFailure, startExecution, watchExecution, type Outcome } from './execution.js';
 import { executionTemplate } from './jobspec.js';
 import { outputsOf, portalExecutionsUrl, portalJobUrl, renderSummary, type Report } from './report.js';
 
@@ -46,7 +40,9 @@ export function connect(config: Config): { api: JobApi; idTokensRequested(): num
     env: process.env,
     debug: core.debug,
   });
-  core.info(`Signing in with ${auth.kind === 'oidc' ? 'GitHub OIDC' : auth.kind === 'azure-cli' ? 'the Azure CLI sign-in' : 'the managed identity'}.`);
+  core.info(
+    `Signing in with ${auth.kind === 'oidc' ? 'GitHub OIDC' : auth.kind === 'azure-cli' ? 'the Azure CLI sign-in' : 'the managed identity'}.`,
+  );
   const api = createJobApi({
     credential: auth.credential,
     subscriptionId: config.auth.subscriptionId,
@@ -129,7 +125,8 @@ export async function main(options: MainOptions = {}): Promise<void> {
     core.info(`Job in the portal: ${portalJobUrl(r.portalBase, r.tenantId, jobId)}`);
 
     if (config.start && !config.dryRun) {
-      if (cancelled.signal.aborted) throw new ActionError('The workflow run was cancelled before the execution was started; nothing was started.');
+      if (cancelled.signal.aborted)
+        throw new ActionError('The workflow run was cancelled before the execution was started; nothing was started.');
       const template = executionTemplate(config, job);
       const started = await startExecution(api, template).catch((error: unknown) => {
         throw describeAzureError(error, 'start', jobLabel);
@@ -140,7 +137,9 @@ export async function main(options: MainOptions = {}): Promise<void> {
       core.info(`Executions in the portal: ${portalExecutionsUrl(r.portalBase, r.tenantId, jobId)}`);
       r.execution = { name, id: started.id, status: 'Running' };
       if (config.wait) {
-        const timeoutSec = config.timeoutSec ?? defaultTimeoutSec(job.configuration?.replicaTimeout, job.configuration?.replicaRetryLimit);
+        const timeoutSec =
+          config.timeoutSec ??
+          defaultTimeoutSec(job.configuration?.replicaTimeout, job.configuration?.replicaRetryLimit);
         const outcome: Outcome = await core.group(`Execution ${name}`, () =>
           watchExecution(api, name, {
             clock,
@@ -151,7 +150,10 @@ export async function main(options: MainOptions = {}): Promise<void> {
             signal: cancelled.signal,
           }),
         );
-        if (outcome.status !== 'Running' && (outcome.status !== 'TimedOut' || outcome.stoppedByAction || config.onTimeout === 'leave')) {
+        if (
+          outcome.status !== 'Running' &&
+          (outcome.status !== 'TimedOut' || outcome.stoppedByAction || config.onTimeout === 'leave')
+        ) {
           core.saveState(STATE_DONE, 'true');
         }
         r.execution = {
@@ -164,7 +166,8 @@ export async function main(options: MainOptions = {}): Promise<void> {
           message: outcome.message,
           stoppedByAction: outcome.stoppedByAction,
         };
-        if (outcome.status !== 'Succeeded') throw new ActionError(describeFailure(outcome, config.jobName, name, timeoutSec));
+        if (outcome.status !== 'Succeeded')
+          throw new ActionError(describeFailure(outcome, config.jobName, name, timeoutSec));
         core.info(`Execution ${name} succeeded in ${outcome.durationSec ?? '?'} s.`);
       } else {
         core.saveState(STATE_DONE, 'true');

@@ -18,7 +18,9 @@ export async function post(): Promise<void> {
       core.info(`Execution ${name} already ended ${execution.status}.`);
       return;
     }
-    core.info(`The main step ended while execution ${name} was ${execution.status ?? 'running'}: stopping it (stop-on-cancel).`);
+    core.info(
+      `The main step ended while execution ${name} was ${execution.status ?? 'running'}: stopping it (stop-on-cancel).`,
+    );
     await api.stopExecution(name);
     core.info(`Stopped execution ${name}.`);
   } catch (error) {

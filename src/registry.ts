@@ -32,10 +32,17 @@ function identityValue(identity: string): string {
  * Decides the registry entry for `image` (the image the job will run).
  * `live` is the existing job, if any: a registry it already has for that server is kept as it is.
  */
-export async function planRegistry(config: Config, image: string | undefined, live: Job | undefined, deps: RegistryDeps): Promise<RegistryPlan> {
+export async function planRegistry(
+  config: Config,
+  image: string | undefined,
+  live: Job | undefined,
+  deps: RegistryDeps,
+): Promise<RegistryPlan> {
   const { identity, username, password } = config.registry;
   const explicit = !!identity || !!username;
-  const server = (config.registry.server ?? (explicit && image ? registryHost(image) : acrHostOf(image)))?.toLowerCase();
+  const server = (
+    config.registry.server ?? (explicit && image ? registryHost(image) : acrHostOf(image))
+  )?.toLowerCase();
   if (!server) {
     if (explicit) {
       throw new ActionError(
@@ -81,7 +88,9 @@ export async function planRegistry(config: Config, image: string | undefined, li
   for (const p of creds.passwords) deps.mask(p);
   const value = creds.passwords[0];
   if (!creds.username || !value) {
-    throw new ActionError(`Registry '${registry.name}' returned no admin credentials: set input 'registry-identity' to an identity with the AcrPull role on it.`);
+    throw new ActionError(
+      `Registry '${registry.name}' returned no admin credentials: set input 'registry-identity' to an identity with the AcrPull role on it.`,
+    );
   }
   deps.notice(
     `Job pulls from '${server}' with the registry's admin credentials (stored as a job secret). Prefer a managed identity with AcrPull: set input 'registry-identity'.`,

@@ -87,14 +87,18 @@ export function renderSummary(report: Report): string {
   lines.push('| | |', '|---|---|');
   lines.push(`| Resource group | ${esc(report.resourceGroup)} |`);
   if (report.operation) {
-    lines.push(`| Deploy | ${report.dryRun ? `dry run: would be **${report.operation}**, nothing written` : `**${report.operation}**`} |`);
+    lines.push(
+      `| Deploy | ${report.dryRun ? `dry run: would be **${report.operation}**, nothing written` : `**${report.operation}**`} |`,
+    );
   }
   if (report.image) lines.push(`| Image | ${code(report.image)} |`);
   const ex = report.execution;
   if (ex) {
     const exUrl = portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId);
     lines.push(`| Execution | [${ex.name}](${exUrl}) |`);
-    lines.push(`| Status | ${ICON[ex.status] ?? ''} ${ex.status}${ex.stoppedByAction ? ' (stopped by this step)' : ''} |`);
+    lines.push(
+      `| Status | ${ICON[ex.status] ?? ''} ${ex.status}${ex.stoppedByAction ? ' (stopped by this step)' : ''} |`,
+    );
     if (ex.durationSec !== undefined) lines.push(`| Duration | ${ex.durationSec} s |`);
     if (ex.exitCode !== undefined) lines.push(`| Exit code | ${ex.exitCode} |`);
     if (ex.reason) lines.push(`| Reason | ${esc(ex.reason)} |`);
@@ -104,12 +108,16 @@ export function renderSummary(report: Report): string {
   if (report.failure) lines.push(`> **Failed:** ${esc(report.failure)}`, '');
   if (report.changes.length) {
     lines.push('<details><summary>What changed</summary>', '', '| Setting | Before | After |', '|---|---|---|');
-    for (const c of report.changes) lines.push(`| ${esc(c.field)} | ${code(c.from && esc(c.from))} | ${code(c.to && esc(c.to))} |`);
+    for (const c of report.changes)
+      lines.push(`| ${esc(c.field)} | ${code(c.from && esc(c.from))} | ${code(c.to && esc(c.to))} |`);
     lines.push('', '</details>', '');
   } else if (report.operation === 'unchanged') {
     lines.push('The job already matched the inputs; nothing was written.', '');
   }
   for (const n of report.notes ?? []) lines.push(n, '');
-  lines.push(`[Job in the Azure portal](${jobUrl})${ex ? ` · [Execution history](${portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId)})` : ''}`, '');
+  lines.push(
+    `[Job in the Azure portal](${jobUrl})${ex ? ` · [Execution history](${portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId)})` : ''}`,
+    '',
+  );
   return lines.join('\n');
 }

@@ -32,16 +32,45 @@ function load(dir: string): TlsMaterial {
  * Returns TLS material in `dir` (default: $STANDIN_TLS_DIR, else a fresh temp folder), generating it
  * when the folder does not hold it yet.
  */
-export function ensureTls(dir = process.env.STANDIN_TLS_DIR ?? join(tmpdir(), `standin-tls-${process.pid}`)): TlsMaterial {
+export function ensureTls(
+  dir = process.env.STANDIN_TLS_DIR ?? join(tmpdir(), `standin-tls-${process.pid}`),
+): TlsMaterial {
   if (existsSync(join(dir, 'server.key')) && existsSync(join(dir, 'ca.pem'))) return load(dir);
   mkdirSync(dir, { recursive: true });
   const run = (args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   };
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2',
-    '-subj', '/CN=deploy-container-apps-job stand-in CA', '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=deploy-container-apps-job stand-in CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  ]);
   writeFileSync(
     join(dir, 'server.ext'),
     [
@@ -51,7 +80,22 @@ export function ensureTls(dir = process.env.STANDIN_TLS_DIR ?? join(tmpdir(), `s
       'subjectAltName=DNS:localhost,DNS:*.localhost,IP:127.0.0.1,IP:::1',
     ].join('\n'),
   );
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem',
-    '-days', '2', '-extfile', 'server.ext']);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  ]);
   return load(dir);
 }

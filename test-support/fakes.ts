@@ -45,7 +45,10 @@ export class FakeJobApi implements JobApi {
   registries: RegistryInfo[] = [];
   registryPasswords: Record<string, { username: string; passwords: string[] }> = {};
   calls: string[] = [];
-  executions = new Map<string, { start: number; script: ScriptedExecution; stoppedAt?: number; template?: JobExecutionTemplate }>();
+  executions = new Map<
+    string,
+    { start: number; script: ScriptedExecution; stoppedAt?: number; template?: JobExecutionTemplate }
+  >();
   nextScript: ScriptedExecution = { durationMs: 1000, outcome: 'Succeeded', exitCode: 0 };
   readsFail = 0;
   private seq = 0;
@@ -111,7 +114,14 @@ export class FakeJobApi implements JobApi {
       detailedStatus:
         e.script.exitCode === undefined
           ? undefined
-          : { replicas: [{ name: `${name}-r1`, containers: [{ name: this.jobName, code: e.script.exitCode, status: 'Terminated' }] }] },
+          : {
+              replicas: [
+                {
+                  name: `${name}-r1`,
+                  containers: [{ name: this.jobName, code: e.script.exitCode, status: 'Terminated' }],
+                },
+              ],
+            },
     } as JobExecution;
   }
   async listRecentExecutions(): Promise<JobExecution[]> {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultTimeoutSec, describeFailure, pollDelay, watchExecution, type WatchOptions } from '../../src/execution.ts';
+import {
+  defaultTimeoutSec,
+  describeFailure,
+  pollDelay,
+  watchExecution,
+  type WatchOptions,
+} from '../../src/execution.ts';
 import { FakeClock, FakeJobApi } from '../../test-support/fakes.ts';
 
 function setup(script: FakeJobApi['nextScript'], overrides: Partial<WatchOptions> = {}) {
@@ -39,7 +45,11 @@ describe('watchExecution', () => {
     const t0 = clock.now();
     const { name } = await api.startExecution();
     const readTimes: number[] = [];
-    await watchExecution(api, name!, { ...options, timeoutSec: 3600, onStatus: () => readTimes.push(clock.now() - t0) });
+    await watchExecution(api, name!, {
+      ...options,
+      timeoutSec: 3600,
+      onStatus: () => readTimes.push(clock.now() - t0),
+    });
     for (let minute = 1; minute < 10; minute++) {
       const inMinute = readTimes.filter((t) => t >= minute * 60_000 && t < (minute + 1) * 60_000);
       expect(inMinute.length).toBeLessThanOrEqual(6);
@@ -48,7 +58,12 @@ describe('watchExecution', () => {
   });
 
   it('treats unknown statuses as still running', async () => {
-    const { api, options } = setup({ durationMs: 5000, outcome: 'Failed', exitCode: 3, statusWhileRunning: 'Processing' });
+    const { api, options } = setup({
+      durationMs: 5000,
+      outcome: 'Failed',
+      exitCode: 3,
+      statusWhileRunning: 'Processing',
+    });
     const { name } = await api.startExecution();
     const outcome = await watchExecution(api, name!, options);
     expect(outcome.status).toBe('Failed');
@@ -101,7 +116,13 @@ describe('watchExecution', () => {
   });
 
   it('explains a failure with exit code, reason and message', async () => {
-    const { api, options } = setup({ durationMs: 1000, outcome: 'Failed', exitCode: 2, reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
+    const { api, options } = setup({
+      durationMs: 1000,
+      outcome: 'Failed',
+      exitCode: 2,
+      reason: 'BackoffLimitExceeded',
+      message: 'Job has reached the specified backoff limit',
+    });
     const { name } = await api.startExecution();
     const outcome = await watchExecution(api, name!, options);
     expect(describeFailure(outcome, api.jobName, name!, 600)).toBe(

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { buildNewJob, executionTemplate, planUpdate } from '../../src/jobspec.ts';
 import { baseConfig } from '../../test-support/config-fixture.ts';
 
-const ENV_ID = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.App/managedEnvironments/env-data';
+const ENV_ID =
+  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.App/managedEnvironments/env-data';
 
 function liveJob(): Job {
   return {
@@ -50,7 +51,10 @@ describe('buildNewJob', () => {
       manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 },
       registries: [{ server: 'hyfregistry.azurecr.io', identity: 'system' }],
     });
-    expect(job.template?.containers?.[0]).toMatchObject({ name: 'alice-weather-job', resources: { cpu: 0.5, memory: '1Gi' } });
+    expect(job.template?.containers?.[0]).toMatchObject({
+      name: 'alice-weather-job',
+      resources: { cpu: 0.5, memory: '1Gi' },
+    });
     expect(job.identity?.type).toBe('SystemAssigned');
   });
 
@@ -61,7 +65,11 @@ describe('buildNewJob', () => {
       image: 'nginx:1',
       registry: {},
     });
-    expect(job.configuration?.scheduleTriggerConfig).toEqual({ cronExpression: '0 6 * * *', parallelism: 1, replicaCompletionCount: 1 });
+    expect(job.configuration?.scheduleTriggerConfig).toEqual({
+      cronExpression: '0 6 * * *',
+      parallelism: 1,
+      replicaCompletionCount: 1,
+    });
     expect(job.configuration?.manualTriggerConfig).toBeUndefined();
   });
 });
@@ -70,16 +78,30 @@ describe('planUpdate', () => {
   it('changes only the image when only image-tag is given, keeping repository, env and secrets', () => {
     const plan = planUpdate(baseConfig({ imageTag: '2.0' }), liveJob(), { registry: {} });
     expect(plan.changes).toEqual([
-      { field: 'image', from: 'hyfregistry.azurecr.io/alice-weather-pipeline:1.0', to: 'hyfregistry.azurecr.io/alice-weather-pipeline:2.0' },
+      {
+        field: 'image',
+        from: 'hyfregistry.azurecr.io/alice-weather-pipeline:1.0',
+        to: 'hyfregistry.azurecr.io/alice-weather-pipeline:2.0',
+      },
     ]);
     expect(plan.patch).toEqual({
-      properties: { template: { containers: [{ ...liveJob().template!.containers![0], image: 'hyfregistry.azurecr.io/alice-weather-pipeline:2.0' }] } },
+      properties: {
+        template: {
+          containers: [
+            { ...liveJob().template!.containers![0], image: 'hyfregistry.azurecr.io/alice-weather-pipeline:2.0' },
+          ],
+        },
+      },
     });
   });
 
   it('reports no patch when the job already matches', () => {
     const plan = planUpdate(
-      baseConfig({ image: 'hyfregistry.azurecr.io/alice-weather-pipeline:1.0', replicaTimeout: 300, envVars: [{ name: 'LOG_LEVEL', value: 'INFO' }] }),
+      baseConfig({
+        image: 'hyfregistry.azurecr.io/alice-weather-pipeline:1.0',
+        replicaTimeout: 300,
+        envVars: [{ name: 'LOG_LEVEL', value: 'INFO' }],
+      }),
       liveJob(),
       { registry: {} },
     );
@@ -88,13 +110,19 @@ describe('planUpdate', () => {
   });
 
   it('merges env vars by default and replaces them with env-vars-update: replace', () => {
-    const merged = planUpdate(baseConfig({ envVars: [{ name: 'RUN_MODE', value: 'full' }] }), liveJob(), { registry: {} });
+    const merged = planUpdate(baseConfig({ envVars: [{ name: 'RUN_MODE', value: 'full' }] }), liveJob(), {
+      registry: {},
+    });
     expect(merged.patch?.properties?.template?.containers?.[0]?.env).toEqual([
       { name: 'LOG_LEVEL', value: 'INFO' },
       { name: 'POSTGRES_URL', secretRef: 'postgres-url' },
       { name: 'RUN_MODE', value: 'full' },
     ]);
-    const replaced = planUpdate(baseConfig({ envVars: [{ name: 'RUN_MODE', value: 'full' }], envVarsUpdate: 'replace' }), liveJob(), { registry: {} });
+    const replaced = planUpdate(
+      baseConfig({ envVars: [{ name: 'RUN_MODE', value: 'full' }], envVarsUpdate: 'replace' }),
+      liveJob(),
+      { registry: {} },
+    );
     expect(replaced.patch?.properties?.template?.containers?.[0]?.env).toEqual([{ name: 'RUN_MODE', value: 'full' }]);
     expect(replaced.changes.map((c) => c.field)).toEqual(['env LOG_LEVEL', 'env POSTGRES_URL', 'env RUN_MODE']);
   });
@@ -124,7 +152,9 @@ describe('planUpdate', () => {
   });
 
   it('switches Manual to Schedule, clearing the manual trigger block', () => {
-    const plan = planUpdate(baseConfig({ triggerType: 'Schedule', cronExpression: '0 6 * * *' }), liveJob(), { registry: {} });
+    const plan = planUpdate(baseConfig({ triggerType: 'Schedule', cronExpression: '0 6 * * *' }), liveJob(), {
+      registry: {},
+    });
     expect(plan.patch?.properties?.configuration).toEqual({
       triggerType: 'Schedule',
       replicaTimeout: 300,
@@ -144,13 +174,18 @@ describe('planUpdate', () => {
   it('asks for container-name when the job has several containers', () => {
     const job = liveJob();
     job.template!.containers!.push({ name: 'sidecar', image: 'busybox' });
-    expect(() => planUpdate(baseConfig({ imageTag: '2' }), job, { registry: {} })).toThrow(/set input 'container-name'/);
+    expect(() => planUpdate(baseConfig({ imageTag: '2' }), job, { registry: {} })).toThrow(
+      /set input 'container-name'/,
+    );
   });
 });
 
 describe('executionTemplate', () => {
   it('overrides env for one execution, merged over the job env', () => {
-    const t = executionTemplate(baseConfig({ execution: { envVars: [{ name: 'RUN_DATE', value: '2026-11-01' }] } }), liveJob());
+    const t = executionTemplate(
+      baseConfig({ execution: { envVars: [{ name: 'RUN_DATE', value: '2026-11-01' }] } }),
+      liveJob(),
+    );
     expect(t?.containers?.[0]?.env).toEqual([
       { name: 'LOG_LEVEL', value: 'INFO' },
       { name: 'POSTGRES_URL', secretRef: 'postgres-url' },

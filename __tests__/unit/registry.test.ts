@@ -70,7 +70,7 @@ describe('planRegistry', () => {
   it('keeps the pull configuration a job already has for that registry', async () => {
     const { deps, api } = setup(true);
     const live = {
-      location: "westeurope",
+      location: 'westeurope',
       configuration: {
         triggerType: 'Manual',
         replicaTimeout: 300,
