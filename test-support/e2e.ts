@@ -57,6 +57,8 @@ export async function startBed(options: StandInOptions = {}, seed: SeedOptions =
         inputs: { ...baseInputs(), ...inputs },
         oidc: standIn.oidc,
         env: { NODE_EXTRA_CA_CERTS: standIn.tls.caFile },
+        // A private bundle (scripts/bundle-to.ts) instead of the repository's dist/, when set.
+        ...(process.env.E2E_ACTION_DIR ? { actionDir: process.env.E2E_ACTION_DIR } : {}),
         ...options,
       });
       const requests = standIn.requests.slice(from);
