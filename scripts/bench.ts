@@ -55,7 +55,7 @@ function run(w: World, inputs: Record<string, string>, extra: { logs?: string } 
   });
 }
 
-function label(q: { method: string; path: string }): string {
+function describeRequest(q: { method: string; path: string }): string {
   if (/OperationResults|OperationStatuses/i.test(q.path)) return 'LRO poll';
   if (q.path.includes('/executions/')) return `${q.method} execution`;
   if (q.path.endsWith('/start')) return 'POST start';
@@ -110,7 +110,7 @@ async function updateStartWait(label: string, lro: 'recorded' | 'immediate'): Pr
   rows.push([
     `update + start + wait (${label}): requests to Azure`,
     String(median(counts)),
-    `${detail.map(label).join(', ')} (API minimum: GET job, PATCH, 1 LRO poll, POST start, GET execution = 5; goal <= 6)`,
+    `${detail.map(describeRequest).join(', ')} (API minimum: GET job, PATCH, 1 LRO poll, POST start, GET execution = 5; goal <= 6)`,
   ]);
   await w.standIn.close();
 }

@@ -45,7 +45,7 @@ async function step(title: string, inputs: Record<string, string>, expectFailure
     env: { NODE_EXTRA_CA_CERTS: tls.caFile },
     secrets: inputs.secrets ? [inputs.secrets.split('=').slice(1).join('=')] : [],
     onLog: (line) => {
-      if (!/^(Run \.\/|  with:|    [a-z-]+: |  env:)/.test(line)) console.log(`  │ ${line}`);
+      if (!/^(Run \.\/| {2}with:| {4}[a-z-]+: | {2}env:)/.test(line)) console.log(`  │ ${line}`);
     },
   });
   const failed = result.exitCode !== 0;
