@@ -40,6 +40,8 @@ export interface JobApi {
   readonly resourceGroup: string;
   readonly jobName: string;
   readonly jobId: string;
+  /** The Microsoft.App api-version in use (it may fall back when Azure rejects one). */
+  readonly apiVersion: string;
   /** The job, or undefined when it does not exist (a missing resource group throws). */
   getJob(): Promise<Job | undefined>;
   createJob(job: Job): Promise<Job>;
@@ -56,6 +58,23 @@ export interface JobApi {
   listRegistryCredentials(registryId: string): Promise<RegistryCredentialsResult>;
 }
 
+/** Management API versions the action knows, newest first (it falls back along this list). */
+export const KNOWN_API_VERSIONS = ['2026-07-01', '2026-01-01', '2025-07-01', '2025-01-01', '2024-03-01', '2023-05-01'];
+
+const VERSION_CODES = new Set(['NoRegisteredProviderFound', 'InvalidApiVersionParameter']);
+
+/**
+ * When Azure rejects an api-version, the newest version the action knows among those its message lists as
+ * supported (undefined when it lists none the action knows).
+ */
+export function fallbackApiVersion(error: unknown, current: string): string | undefined {
+  if (!VERSION_CODES.has(codeOf(error) ?? '')) return undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  const listed = /supported (?:api-)?versions are '([^']*)'/i.exec(message)?.[1] ?? '';
+  const supported = new Set(listed.split(/[\s,]+/).filter(Boolean));
+  return KNOWN_API_VERSIONS.find((v) => v !== current && supported.has(v));
+}
+
 export interface AzureClientOptions {
   credential: TokenCredential;
   subscriptionId: string;
@@ -68,6 +87,8 @@ export interface AzureClientOptions {
   pollIntervalMs?: number;
   userAgent?: string;
   signal?: AbortSignal;
+  /** Told once when the api-version falls back. */
+  warn?(message: string): void;
 }
 
 const REGISTRY_API_VERSION = '2023-07-01';
@@ -102,17 +123,38 @@ export function createJobApi(options: AzureClientOptions): JobApi {
   const { credential, subscriptionId, resourceGroup, jobName } = options;
   const common = {
     endpoint: options.endpoint,
-    apiVersion: options.apiVersion,
     credentials: { scopes: [options.scope] },
     userAgentOptions: { userAgentPrefix: options.userAgent ?? 'deploy-container-apps-job' },
   };
-  const context: ContainerAppsAPIContext = createContainerAppsAPI(credential, subscriptionId, common);
+  let apiVersion = options.apiVersion ?? KNOWN_API_VERSIONS[0]!;
+  let context: ContainerAppsAPIContext;
   // Starting an execution is not idempotent: a retried POST /start can start a second execution, so the
   // start call goes through a pipeline that never retries. The caller reconciles a lost answer.
-  const noRetry: ContainerAppsAPIContext = createContainerAppsAPI(credential, subscriptionId, {
-    ...common,
-    retryOptions: { maxRetries: 0 },
-  });
+  let noRetry: ContainerAppsAPIContext;
+  const connect = (): void => {
+    context = createContainerAppsAPI(credential, subscriptionId, { ...common, apiVersion });
+    noRetry = createContainerAppsAPI(credential, subscriptionId, {
+      ...common,
+      apiVersion,
+      retryOptions: { maxRetries: 0 },
+    });
+  };
+  connect();
+  /** Runs a Microsoft.App call; if Azure rejects the api-version, falls back once to a version it supports. */
+  const versioned = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      const next = fallbackApiVersion(error, apiVersion);
+      if (!next) throw error;
+      options.warn?.(
+        `Azure does not support Microsoft.App api-version ${apiVersion} here; using ${next} instead (set input 'api-version' to choose).`,
+      );
+      apiVersion = next;
+      connect();
+      return call();
+    }
+  };
   const poll = { updateIntervalInMs: options.pollIntervalMs ?? 1000, abortSignal: options.signal };
   const req = { abortSignal: options.signal };
 
@@ -138,36 +180,44 @@ export function createJobApi(options: AzureClientOptions): JobApi {
     resourceGroup,
     jobName,
     jobId: jobResourceId(subscriptionId, resourceGroup, jobName),
-    async getJob() {
-      try {
-        return await jobs.get(context, resourceGroup, jobName, req);
-      } catch (error) {
-        if (statusOf(error) === 404 && codeOf(error) !== 'ResourceGroupNotFound') return undefined;
-        throw error;
-      }
+    get apiVersion() {
+      return apiVersion;
     },
-    createJob: (job) => jobs.createOrUpdate(context, resourceGroup, jobName, job, poll).pollUntilDone(),
-    updateJob: (patch) => jobs.update(context, resourceGroup, jobName, patch, poll).pollUntilDone(),
-    async listSecrets() {
-      return (await jobs.listSecrets(context, resourceGroup, jobName, req)).value;
-    },
+    getJob: () =>
+      versioned(async () => {
+        try {
+          return await jobs.get(context, resourceGroup, jobName, req);
+        } catch (error) {
+          if (statusOf(error) === 404 && codeOf(error) !== 'ResourceGroupNotFound') return undefined;
+          throw error;
+        }
+      }),
+    createJob: (job) =>
+      versioned(() => jobs.createOrUpdate(context, resourceGroup, jobName, job, poll).pollUntilDone()),
+    updateJob: (patch) => versioned(() => jobs.update(context, resourceGroup, jobName, patch, poll).pollUntilDone()),
+    listSecrets: () => versioned(async () => (await jobs.listSecrets(context, resourceGroup, jobName, req)).value),
     startExecution: (template) =>
-      jobs.start(noRetry, resourceGroup, jobName, { ...poll, ...(template ? { template } : {}) }).pollUntilDone(),
-    getExecution: (name) => jobExecution(context, resourceGroup, jobName, name, req),
-    async listRecentExecutions() {
-      const pages = listExecutionsPaged(context, resourceGroup, jobName, req).byPage();
-      const first = await pages.next();
-      return first.done ? [] : first.value;
-    },
-    async stopExecution(name) {
-      await jobs.stopExecution(context, resourceGroup, jobName, name, poll).pollUntilDone();
-    },
-    getEnvironment(id) {
-      const parsed = parseResourceId(id);
-      const envContext =
-        parsed.subscriptionId === subscriptionId ? context : { ...context, subscriptionId: parsed.subscriptionId };
-      return getManagedEnvironment(envContext, parsed.resourceGroup, parsed.name, req);
-    },
+      versioned(() =>
+        jobs.start(noRetry, resourceGroup, jobName, { ...poll, ...(template ? { template } : {}) }).pollUntilDone(),
+      ),
+    getExecution: (name) => versioned(() => jobExecution(context, resourceGroup, jobName, name, req)),
+    listRecentExecutions: () =>
+      versioned(async () => {
+        const pages = listExecutionsPaged(context, resourceGroup, jobName, req).byPage();
+        const first = await pages.next();
+        return first.done ? [] : first.value;
+      }),
+    stopExecution: (name) =>
+      versioned(async () => {
+        await jobs.stopExecution(context, resourceGroup, jobName, name, poll).pollUntilDone();
+      }),
+    getEnvironment: (id) =>
+      versioned(() => {
+        const parsed = parseResourceId(id);
+        const envContext =
+          parsed.subscriptionId === subscriptionId ? context : { ...context, subscriptionId: parsed.subscriptionId };
+        return getManagedEnvironment(envContext, parsed.resourceGroup, parsed.name, req);
+      }),
     async listRegistries() {
       const found: RegistryInfo[] = [];
       let path: string | undefined =

@@ -51,9 +51,15 @@ export function pollDelay(elapsedMs: number): number {
   return Math.min(4_000, Math.max(500, Math.round(elapsedMs * 0.08)));
 }
 
-/** Default wait: every try may take the replica timeout, plus a minute for scheduling and image pulls. */
+/**
+ * Default wait: every try may take the replica timeout, plus a margin for scheduling and image pulls (a fifth of
+ * the replica timeout, between 10 s and 60 s). An execution still Running after that is stuck (a known Azure
+ * fault) and gets stopped.
+ */
 export function defaultTimeoutSec(replicaTimeout: number | undefined, retryLimit: number | undefined): number {
-  return (replicaTimeout ?? 1800) * ((retryLimit ?? 0) + 1) + 60;
+  const perTry = replicaTimeout ?? 1800;
+  const margin = Math.min(60, Math.max(10, Math.round(perTry / 5)));
+  return perTry * ((retryLimit ?? 0) + 1) + margin;
 }
 
 export function exitInfo(execution: JobExecution | undefined): { exitCode?: number; exitFrom?: string } {
@@ -88,14 +94,80 @@ function outcomeOf(status: OutcomeStatus, execution: JobExecution | undefined, n
   };
 }
 
-export async function startExecution(
-  api: JobApi,
-  template: JobExecutionTemplate | undefined,
-): Promise<JobExecutionBase> {
-  const started = await api.startExecution(template);
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null ? (error as { statusCode?: number }).statusCode : undefined;
+}
+
+function retryAfterMs(error: unknown): number | undefined {
+  const headers = (error as { response?: { headers?: { get?(name: string): string | undefined } } })?.response?.headers;
+  const value = Number(headers?.get?.('retry-after'));
+  return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
+}
+
+/** How far back (server clock vs runner clock) an execution may have started and still be ours. */
+const START_SKEW_MS = 30_000;
+
+export interface StartDeps {
+  clock: Clock;
+  log: Logger;
+}
+
+function checked(api: JobApi, started: JobExecutionBase): JobExecutionBase {
   if (!started.name)
     throw new ActionError(`Azure accepted the start of job '${api.jobName}' but returned no execution name.`);
   return started;
+}
+
+/** The newest execution that started since `sentAt` (allowing for clock skew), if any. */
+async function startedSince(api: JobApi, sentAt: number): Promise<JobExecutionBase | undefined> {
+  const recent = await api.listRecentExecutions();
+  const mine = recent
+    .filter((e) => e.name && e.startTime && new Date(e.startTime).getTime() >= sentAt - START_SKEW_MS)
+    .sort((a, b) => new Date(b.startTime!).getTime() - new Date(a.startTime!).getTime());
+  return mine[0] ? { name: mine[0].name, id: mine[0].id } : undefined;
+}
+
+/**
+ * Starts one execution. A start is not idempotent, so it is never retried blindly: when the answer is lost
+ * (connection dropped, gateway error), the job's executions are read to find the one that request started, and
+ * the start is sent again only when none did. A throttled start (429: Azure did not act) waits and retries.
+ */
+export async function startExecution(
+  api: JobApi,
+  template: JobExecutionTemplate | undefined,
+  deps: StartDeps,
+): Promise<JobExecutionBase> {
+  const { clock, log } = deps;
+  for (let attempt = 1; ; attempt++) {
+    const sentAt = clock.now();
+    try {
+      return checked(api, await api.startExecution(template));
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 429 && attempt < 4) {
+        const wait = retryAfterMs(error) ?? 5000;
+        log.warning(
+          `Azure throttled the start of job '${api.jobName}' (429); trying again in ${Math.round(wait / 1000)} s.`,
+        );
+        await clock.sleep(wait);
+        continue;
+      }
+      const lost = status === undefined || status >= 500 || status === 408;
+      if (!lost || attempt > 1) throw error;
+      log.warning(
+        `The answer to the start request of job '${api.jobName}' was lost (${error instanceof Error ? error.message : String(error)}); checking the job's executions so that it is not started twice.`,
+      );
+      for (const delay of [0, 3000]) {
+        await clock.sleep(delay);
+        const found = await startedSince(api, sentAt);
+        if (found) {
+          log.info(`Execution ${found.name} was started by that request; following it.`);
+          return found;
+        }
+      }
+      log.info(`No execution was started by that request; starting job '${api.jobName}' again.`);
+    }
+  }
 }
 
 export interface WatchOptions {

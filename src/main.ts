@@ -9,7 +9,14 @@ import { systemClock, type Clock } from './clock.js';
 import { parseConfig, secretValuesFromInputs, type Config } from './config.js';
 import { deploy, type DeployResult } from './deploy.js';
 import { ActionError, describeAzureError } from './errors.js';
-import { defaultTimeoutSec, describeFailure, startExecution, watchExecution, type Outcome } from './execution.js';
+import {
+  defaultTimeoutSec,
+  describeFailure,
+  isFinal,
+  startExecution,
+  watchExecution,
+  type Outcome,
+} from './execution.js';
 import { executionTemplate } from './jobspec.js';
 import { outputsOf, portalExecutionsUrl, portalJobUrl, renderSummary, type Report } from './report.js';
 
@@ -18,6 +25,7 @@ export const STATE_DONE = 'execution-done';
 export const STATE_IS_POST = 'isPost';
 
 const USER_AGENT = 'deploy-container-apps-job/1';
+const logger = { info: core.info, warning: core.warning, debug: core.debug };
 
 function messageOf(error: unknown): string {
   if (error instanceof ActionError) return error.message;
@@ -52,6 +60,7 @@ export function connect(config: Config): { api: JobApi; idTokensRequested(): num
     scope: config.auth.armScope,
     apiVersion: config.apiVersion,
     userAgent: USER_AGENT,
+    warn: core.warning,
   });
   return { api, idTokensRequested: auth.idTokensRequested };
 }
@@ -128,7 +137,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
       if (cancelled.signal.aborted)
         throw new ActionError('The workflow run was cancelled before the execution was started; nothing was started.');
       const template = executionTemplate(config, job);
-      const started = await startExecution(api, template).catch((error: unknown) => {
+      const started = await startExecution(api, template, { clock, log: logger }).catch((error: unknown) => {
         throw describeAzureError(error, 'start', jobLabel);
       });
       const name = started.name!;
@@ -143,19 +152,20 @@ export async function main(options: MainOptions = {}): Promise<void> {
         const outcome: Outcome = await core.group(`Execution ${name}`, () =>
           watchExecution(api, name, {
             clock,
-            log: { info: core.info, warning: core.warning, debug: core.debug },
+            log: logger,
             timeoutSec,
             onTimeout: config.onTimeout,
             stopOnCancel: config.stopOnCancel,
             signal: cancelled.signal,
           }),
         );
-        if (
-          outcome.status !== 'Running' &&
-          (outcome.status !== 'TimedOut' || outcome.stoppedByAction || config.onTimeout === 'leave')
-        ) {
-          core.saveState(STATE_DONE, 'true');
-        }
+        // Post has nothing left to do unless the execution may still be running against the user's wishes.
+        const handled =
+          isFinal(outcome.status) ||
+          outcome.stoppedByAction ||
+          (outcome.status === 'TimedOut' && config.onTimeout === 'leave') ||
+          (outcome.status === 'Cancelled' && !config.stopOnCancel);
+        if (handled) core.saveState(STATE_DONE, 'true');
         r.execution = {
           name,
           id: started.id,

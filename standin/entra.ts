@@ -128,6 +128,8 @@ export class EntraId {
   tokensIssued = 0;
   /** Every token request, oldest first. */
   readonly tokenRequests: TokenRequestRecord[] = [];
+  /** Every access token issued, so tests can prove none shows up in what the action writes. */
+  readonly issuedAccessTokens: string[] = [];
   readonly apps = new Map<string, Required<Pick<EntraApp, 'clientId' | 'objectId' | 'displayName'>> & EntraApp>();
   readonly trustedIssuers: TrustedIssuer[];
   readonly resources: Set<string>;
@@ -589,6 +591,7 @@ export class EntraId {
     }
 
     const token = this.signAccessToken(app, resource);
+    this.issuedAccessTokens.push(token);
     const lifetime = this.tokenLifetimeSec;
     if (version === 1) {
       const nowSec = Math.floor(now);

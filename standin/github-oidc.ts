@@ -33,6 +33,8 @@ export interface IssuedIdToken {
   sub: string;
   iat: number;
   exp: number;
+  /** The token itself, so tests can prove it never shows up in what the action writes. */
+  token: string;
 }
 
 const DEFAULT_LIFETIME_SEC = 300;
@@ -186,6 +188,7 @@ export class GitHubOidc {
         sub: payload.sub,
         iat: payload.iat,
         exp: payload.exp,
+        token,
       });
       return json(res, 200, { value: token });
     }

@@ -29,6 +29,50 @@ export interface Bed {
   close(): Promise<void>;
 }
 
+/** Values of `secrets` lines (name=value, not Key Vault references) and of registry-password. */
+export function secretInputValues(inputs: Record<string, string>): string[] {
+  const values = (inputs.secrets ?? '')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#') && l.includes('='))
+    .map((l) => l.slice(l.indexOf('=') + 1).trim())
+    .filter((v) => v && !v.startsWith('keyvaultref:'));
+  if (inputs['registry-password']) values.push(inputs['registry-password']);
+  return values;
+}
+
+/**
+ * Every secret the stand-in or the inputs know (secret inputs, registry passwords, GitHub ID tokens, Entra access
+ * tokens, the OIDC request token) must not appear in anything the action wrote: its printed lines (other than the
+ * ::add-mask:: commands that hide them), stderr, outputs, summary and saved state, for main and post.
+ */
+export function findLeaks(result: RunResult, secrets: string[]): string[] {
+  const places: [string, string][] = [];
+  for (const [step, r] of [
+    ['main', result],
+    ['post', result.post],
+  ] as const) {
+    if (!r) continue;
+    places.push([
+      `${step} stdout`,
+      r.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n'),
+    ]);
+    places.push([`${step} stderr`, r.stderr]);
+    places.push([`${step} outputs`, JSON.stringify(r.outputs)]);
+    places.push([`${step} summary`, r.summary]);
+    places.push([`${step} state`, JSON.stringify(r.state)]);
+  }
+  const leaks: string[] = [];
+  for (const secret of secrets.filter((v) => v.length >= 6)) {
+    for (const [where, text] of places)
+      if (text.includes(secret)) leaks.push(`${where} contains a secret (${secret.slice(0, 4)}…)`);
+  }
+  return leaks;
+}
+
 const READ_POSTS = /\/(listSecrets|listCredentials|getAuthToken|getAuthtoken)$/i;
 
 export function tail(path: string): string {
@@ -62,6 +106,16 @@ export async function startBed(options: StandInOptions = {}, seed: SeedOptions =
         ...options,
       });
       const requests = standIn.requests.slice(from);
+      const secrets = [
+        ...secretInputValues({ ...baseInputs(), ...inputs }),
+        world.registryPassword,
+        standIn.oidc.requestToken,
+        ...standIn.github.issuedTokens.map((t) => t.token),
+        ...standIn.entra.issuedAccessTokens,
+        ...[...standIn.arm.registries.values()].flatMap((r) => r.passwords ?? []),
+      ];
+      const leaks = findLeaks(result, secrets);
+      if (leaks.length) throw new Error(`The action leaked secrets: ${leaks.join('; ')}`);
       const arm = requests.filter((r) => r.host === 'arm');
       const writes = arm
         .filter((r) => r.method !== 'GET' && !(r.method === 'POST' && READ_POSTS.test(r.path)))

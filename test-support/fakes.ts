@@ -40,6 +40,7 @@ export class FakeJobApi implements JobApi {
   readonly resourceGroup = 'rg-data';
   readonly jobName: string;
   readonly jobId: string;
+  readonly apiVersion = '2026-07-01';
   job?: Job;
   secrets: Secret[] = [];
   registries: RegistryInfo[] = [];
