@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { fallbackApiVersion } from '../../src/azure.ts';
+import { startExecution } from '../../src/execution.ts';
+import { findLeaks, secretInputValues } from '../../test-support/e2e.ts';
+import type { RunResult } from '../../test-support/harness.ts';
+import { FakeClock, FakeJobApi } from '../../test-support/fakes.ts';
+
+const log = { info: () => undefined, warning: () => undefined, debug: () => undefined };
+const netError = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+describe('startExecution', () => {
+  it('follows the execution a lost start created instead of starting another', async () => {
+    const clock = new FakeClock();
+    const api = new FakeJobApi(clock);
+    const real = api.startExecution.bind(api);
+    api.startExecution = async (t) => {
+      await real(t);
+      throw netError();
+    };
+    const started = await startExecution(api, undefined, { clock, log });
+    expect(api.executions.size).toBe(1);
+    expect(started.name).toBe([...api.executions.keys()][0]);
+  });
+
+  it('starts again when the lost start created nothing', async () => {
+    const clock = new FakeClock();
+    const api = new FakeJobApi(clock);
+    const real = api.startExecution.bind(api);
+    let first = true;
+    api.startExecution = async (t) => {
+      if (first) {
+        first = false;
+        throw netError();
+      }
+      return real(t);
+    };
+    await startExecution(api, undefined, { clock, log });
+    expect(api.executions.size).toBe(1);
+  });
+
+  it('does not retry a start Azure refused', async () => {
+    const clock = new FakeClock();
+    const api = new FakeJobApi(clock);
+    api.startExecution = async () => {
+      throw Object.assign(new Error('denied'), { statusCode: 403, code: 'AuthorizationFailed' });
+    };
+    await expect(startExecution(api, undefined, { clock, log })).rejects.toThrow('denied');
+    expect(api.calls).not.toContain('listRecentExecutions');
+  });
+});
+
+describe('fallbackApiVersion', () => {
+  const err = (code: string, message: string) => Object.assign(new Error(message), { code, statusCode: 400 });
+  it('picks the newest known version Azure lists', () => {
+    const e = err(
+      'NoRegisteredProviderFound',
+      "No registered resource provider found for location 'eastus' and API version '2026-07-01' for type 'jobs'. The supported api-versions are '2023-05-01, 2024-03-01, 2025-02-02-preview, 2026-01-01'. The supported locations are 'eastus'.",
+    );
+    expect(fallbackApiVersion(e, '2026-07-01')).toBe('2026-01-01');
+  });
+  it('ignores other errors and lists without a known version', () => {
+    expect(fallbackApiVersion(err('ResourceNotFound', 'x'), '2026-07-01')).toBeUndefined();
+    expect(
+      fallbackApiVersion(err('InvalidApiVersionParameter', "The supported versions are '2019-01-01'."), '2026-07-01'),
+    ).toBeUndefined();
+  });
+});
+
+describe('secret scan of end-to-end runs', () => {
+  const result = (stdout: string): RunResult =>
+    ({ stdout, stderr: '', outputs: {}, summary: '', state: {}, post: undefined }) as unknown as RunResult;
+  it('finds a secret printed outside ::add-mask::', () => {
+    expect(findLeaks(result('::add-mask::hunter22\nhello'), ['hunter22'])).toEqual([]);
+    expect(findLeaks(result('::add-mask::hunter22\nconnecting with hunter22'), ['hunter22'])).toEqual([
+      'main stdout contains a secret (hunt…)',
+    ]);
+  });
+  it('reads secret values from the secrets and registry-password inputs', () => {
+    expect(
+      secretInputValues({
+        secrets: 'a=one1\n# c\nb=keyvaultref:https://x,identityref:system\nc=x=y',
+        'registry-password': 'pw',
+      }),
+    ).toEqual(['one1', 'x=y', 'pw']);
+  });
+});
