@@ -356,6 +356,44 @@ describe('inputs and authentication', () => {
     expect(r.arm).toEqual([]);
   });
 
+  it("signs in with the runner's managed identity (auth-type managed-identity, App Service style endpoint)", async () => {
+    const secretHeader = 'msi-header-0123456789';
+    const calls: string[] = [];
+    await bed.standIn.addHost('msi', (req, res) => {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      calls.push(`${url.searchParams.get('resource')} ${req.headers['x-identity-header'] === secretHeader}`);
+      if (req.headers['x-identity-header'] !== secretHeader) {
+        res.writeHead(401).end();
+        return;
+      }
+      const token = bed.standIn.entra.issueAccessToken({ clientId: bed.world.clientId });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          access_token: token,
+          expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+          resource: url.searchParams.get('resource'),
+          token_type: 'Bearer',
+          client_id: bed.world.clientId,
+        }),
+      );
+    });
+    const r = await bed.run(
+      {
+        'job-name': 'alice-weather-job',
+        'auth-type': 'managed-identity',
+        'client-id': '',
+        'tenant-id': '',
+        image: image('1.1'),
+      },
+      { oidc: false, env: { IDENTITY_ENDPOINT: `${bed.standIn.urls.msi}/msi/token`, IDENTITY_HEADER: secretHeader } },
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.log).toContain('Signing in with the managed identity.');
+    expect(calls[0]).toBe('https://management.azure.com true');
+    expect(r.requests.filter((q) => q.host === 'github')).toEqual([]);
+  });
+
   it('asks GitHub for a fresh token whenever Azure needs a new one (short token lifetimes)', async () => {
     const short = await startBed({ tokenLifetimeSec: 2, oidcTokenLifetimeSec: 2 });
     try {
