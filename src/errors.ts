@@ -38,6 +38,12 @@ export function describeAzureError(error: unknown, operation: string, resource: 
   if (error instanceof ActionError) return error;
   const e = (error ?? {}) as AzureErrorLike;
   const message = (e.message ?? String(error)).trim().replace(/\s+/g, ' ');
+  if (e.statusCode === undefined && !e.code && /^Operation was canceled/i.test(message)) {
+    // The SDK's poller reports a Canceled long-running operation without Azure's error body.
+    return new ActionError(
+      `Azure canceled the operation to ${operation} ${resource} (provisioning state Canceled), usually because another change to it replaced this one: rerun the step, and check the job's activity log if it happens again.`,
+    );
+  }
   if (e.statusCode === undefined && !e.code) {
     return new ActionError(
       `Could not ${operation} ${resource}: ${message}. Check the network path to Azure and rerun the job.`,
