@@ -19,6 +19,7 @@ import type {
   ManagedEnvironment,
   Secret,
 } from '@azure/arm-appcontainers';
+import { codeOf, statusOf } from './errors.js';
 
 export type { Job, JobExecution, JobExecutionTemplate, JobPatchProperties, ManagedEnvironment, Secret };
 
@@ -109,14 +110,6 @@ export function parseResourceId(id: string): { subscriptionId: string; resourceG
     resourceGroup: at('resourcegroups'),
     name: parts[parts.length - 1] ?? '',
   };
-}
-
-function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null ? (error as { statusCode?: number }).statusCode : undefined;
-}
-
-function codeOf(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
 }
 
 export function createJobApi(options: AzureClientOptions): JobApi {

@@ -5,7 +5,7 @@
 import type { Job } from '@azure/arm-appcontainers';
 import { parseResourceId, type JobApi } from './azure.js';
 import type { Config } from './config.js';
-import { ActionError } from './errors.js';
+import { ActionError, statusOf } from './errors.js';
 import { buildNewJob, describeNewJob, imageAfter, needsSecrets, planUpdate, type Change } from './jobspec.js';
 import { planRegistry } from './registry.js';
 
@@ -32,10 +32,6 @@ export function environmentId(config: Config, subscriptionId: string): string {
   const env = config.environment!;
   if (env.startsWith('/')) return env;
   return `/subscriptions/${subscriptionId}/resourceGroups/${config.resourceGroup}/providers/Microsoft.App/managedEnvironments/${env}`;
-}
-
-function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null ? (error as { statusCode?: number }).statusCode : undefined;
 }
 
 export async function deploy(config: Config, live: Job | undefined, deps: DeployDeps): Promise<DeployResult> {

@@ -16,6 +16,16 @@ export class InputError extends ActionError {
   }
 }
 
+/** The HTTP status of an Azure SDK error (RestError), if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null ? (error as { statusCode?: number }).statusCode : undefined;
+}
+
+/** The Azure error code of an Azure SDK error (RestError), if it has one. */
+export function codeOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
+}
+
 interface AzureErrorLike {
   statusCode?: number;
   code?: string;

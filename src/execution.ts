@@ -6,7 +6,7 @@
 import type { JobExecution, JobExecutionBase, JobExecutionTemplate } from '@azure/arm-appcontainers';
 import type { JobApi } from './azure.js';
 import type { Clock } from './clock.js';
-import { ActionError } from './errors.js';
+import { ActionError, statusOf } from './errors.js';
 
 export type FinalStatus = 'Succeeded' | 'Failed' | 'Stopped' | 'Degraded';
 export type OutcomeStatus = FinalStatus | 'TimedOut' | 'Cancelled' | 'Running';
@@ -92,10 +92,6 @@ function outcomeOf(status: OutcomeStatus, execution: JobExecution | undefined, n
     message: execution?.message,
     durationSec: durationOf(execution, now),
   };
-}
-
-function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null ? (error as { statusCode?: number }).statusCode : undefined;
 }
 
 function retryAfterMs(error: unknown): number | undefined {
