@@ -21,6 +21,7 @@ import {
   type RequestLogEntry,
 } from './http.ts';
 import { ensureTls, type TlsMaterial } from './tls.ts';
+import { LogAnalyticsHost, LogStreamHost } from './logs.ts';
 
 export { Arm } from './arm/arm.ts';
 export type {
@@ -54,6 +55,9 @@ export type {
   SimpleResponse,
 } from './http.ts';
 export type { TlsMaterial } from './tls.ts';
+export { LogAnalyticsHost, LogStreamHost, MAX_TAIL_LINES, runQuery } from './logs.ts';
+export type { ConsoleLine, SystemEvent } from './arm/execution-logs.ts';
+export type { ScriptLogLine } from './arm/executions.ts';
 
 export interface StandInOptions {
   /** Default: ensureTls() ($STANDIN_TLS_DIR, as the vitest global setup prepares). */
@@ -95,6 +99,8 @@ export interface SeededWorld {
   environment: string;
   environmentId: string;
   logAnalyticsCustomerId: string;
+  /** Resource ID of the Log Analytics workspace the environment sends its logs to. */
+  workspaceId: string;
   registryName: string;
   /** `NAME.azurecr.io` */
   registryServer: string;
@@ -116,6 +122,10 @@ export interface StandIn {
     authority: string;
     /** ARM endpoint (`endpoint` of the management SDK). */
     arm: string;
+    /** The environments' event-stream host (log streams of replicas, system events). */
+    logstream: string;
+    /** Log Analytics query endpoint (stands for https://api.loganalytics.io). */
+    loganalytics: string;
     [host: string]: string;
   };
   /** ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN values. */
@@ -123,6 +133,10 @@ export interface StandIn {
   github: GitHubOidc;
   entra: EntraId;
   arm: Arm;
+  /** Log streams of replicas and system events (controls: `cutStreams`). */
+  logStream: LogStreamHost;
+  /** Log Analytics queries (controls: `ingestionDelayMs`). */
+  logAnalytics: LogAnalyticsHost;
   /** Every request to every host, in arrival order. */
   requests: RequestLogEntry[];
   faults: Faults;
@@ -211,7 +225,13 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
   const hosts: Record<string, Host> = {};
 
   // Handlers are bound after the servers exist (each part needs its own URL).
-  const parts: { github?: GitHubOidc; entra?: EntraId; arm?: Arm } = {};
+  const parts: {
+    github?: GitHubOidc;
+    entra?: EntraId;
+    arm?: Arm;
+    logStream?: LogStreamHost;
+    logAnalytics?: LogAnalyticsHost;
+  } = {};
   const started: Host[] = [];
   const add = async (name: string, handler: HostHandler, faultBody: FaultBody = defaultFaultBody): Promise<Host> => {
     const host = await startHost({ name, tls, handler, log: requests, faults, clock, faultBody });
@@ -234,6 +254,12 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
       'arm',
       (req, res, body, ctx) => (parts.arm as Arm).handle(req, res, body, ctx),
       armFaultBody(subscriptionId, clock),
+    );
+    const logStreamHost = await add('logstream', (req, res, body, ctx) =>
+      (parts.logStream as LogStreamHost).handle(req, res, body, ctx),
+    );
+    const logAnalyticsHost = await add('loganalytics', (req, res, body, ctx) =>
+      (parts.logAnalytics as LogAnalyticsHost).handle(req, res, body, ctx),
     );
 
     const github = new GitHubOidc({
@@ -259,8 +285,18 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
     parts.github = github;
     parts.entra = entra;
     parts.arm = arm;
+    const logStream = new LogStreamHost(arm);
+    const logAnalytics = new LogAnalyticsHost(arm, entra);
+    parts.logStream = logStream;
+    parts.logAnalytics = logAnalytics;
 
-    const urls: StandIn['urls'] = { github: githubHost.url, authority: entraHost.url, arm: armHost.url };
+    const urls: StandIn['urls'] = {
+      github: githubHost.url,
+      authority: entraHost.url,
+      arm: armHost.url,
+      logstream: logStreamHost.url,
+      loganalytics: logAnalyticsHost.url,
+    };
     const standIn: StandIn = {
       tenantId,
       subscriptionId,
@@ -269,6 +305,8 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
       github,
       entra,
       arm,
+      logStream,
+      logAnalytics,
       requests,
       faults,
       tls,
@@ -283,11 +321,13 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
         const resourceGroup = opts.resourceGroup ?? 'rg-standin';
         const location = opts.location ?? 'eastus';
         const rg = arm.addResourceGroup(resourceGroup, location);
-        const logAnalyticsCustomerId = randomUUID();
+        const workspace = arm.addWorkspace({ resourceGroup: rg.name, name: 'law-standin', customerId: randomUUID() });
+        const logAnalyticsCustomerId = workspace.customerId;
         const env = arm.addManagedEnvironment({
           resourceGroup: rg.name,
           name: opts.environment ?? 'env-standin',
           logAnalyticsCustomerId,
+          eventStreamHost: urls.logstream,
         });
         const reg = arm.addRegistry({
           resourceGroup: rg.name,
@@ -317,6 +357,7 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
           environment: env.name,
           environmentId: env.id,
           logAnalyticsCustomerId,
+          workspaceId: workspace.id,
           registryName: reg.name,
           registryServer: reg.loginServer,
           registryId: reg.id,

@@ -117,14 +117,14 @@ describe('startStandIn', () => {
   });
 
   it('addHost: another host shares the log, faults and TLS', async () => {
-    const host = await standIn.addHost('logstream', (_req, res) => sendJson(res, 200, { ok: true }));
-    expect(standIn.urls.logstream).toBe(host.url);
+    const host = await standIn.addHost('extra', (_req, res) => sendJson(res, 200, { ok: true }));
+    expect(standIn.urls.extra).toBe(host.url);
     expect(host.url).not.toBe(standIn.urls.arm);
     expect((await httpsFetch(`${host.url}/x?y=1`)).json).toEqual({ ok: true });
-    expect(standIn.requests.at(-1)).toMatchObject({ host: 'logstream', path: '/x', query: { y: '1' }, status: 200 });
-    standIn.faults.serverError({ host: 'logstream' }, 502);
+    expect(standIn.requests.at(-1)).toMatchObject({ host: 'extra', path: '/x', query: { y: '1' }, status: 200 });
+    standIn.faults.serverError({ host: 'extra' }, 502);
     expect((await httpsFetch(`${host.url}/x`)).status).toBe(502);
-    await expect(standIn.addHost('logstream', () => undefined)).rejects.toThrow(/exists/);
+    await expect(standIn.addHost('extra', () => undefined)).rejects.toThrow(/exists/);
   });
 
   it('close() stops every host', async () => {

@@ -17,6 +17,8 @@ import {
   executionView,
   isTerminal,
   replicaNames,
+  replicaRuns,
+  runEnd,
   type ExecutionRecord,
   type ExecutionScript,
 } from './executions.ts';
@@ -28,8 +30,10 @@ import type {
   Operation,
   OperationKind,
   OperationOutcome,
+  LogStreamToken,
   RegistryRecord,
   ResourceGroupRecord,
+  WorkspaceRecord,
 } from './state.ts';
 import { Throttle, type OpKind, type ThrottleSettings } from './throttle.ts';
 import {
@@ -259,7 +263,8 @@ interface Call {
   correlationId: string;
 }
 
-type Namespace = 'Microsoft.App' | 'Microsoft.ContainerRegistry' | 'Microsoft.Resources';
+type Namespace =
+  'Microsoft.App' | 'Microsoft.ContainerRegistry' | 'Microsoft.Resources' | 'Microsoft.OperationalInsights';
 
 interface Route {
   method: string;
@@ -314,6 +319,14 @@ export class Arm {
   readonly resourceGroups = new Map<string, ResourceGroupRecord>();
   readonly environments = new Map<string, EnvironmentRecord>();
   readonly registries = new Map<string, RegistryRecord>();
+  /** Log Analytics workspaces, by resource group/name. */
+  readonly workspaces = new Map<string, WorkspaceRecord>();
+  /** Tokens handed out by getAuthToken (for the log-stream host), by token. */
+  readonly logStreamTokens = new Map<string, LogStreamToken>();
+  /** Lifetime of getAuthToken tokens (default 3600 s; the real value is not documented). */
+  logStreamTokenLifetimeSec = 3600;
+  /** How long an ended execution's replicas stay listed and streamable (default 60 s; "soon" in reality). */
+  replicaRetentionMs = 60_000;
   readonly jobs = new Map<string, JobRecord>();
   readonly roleAssignments: RoleAssignment[] = [];
   /** Every long-running operation started, by id. */
@@ -430,6 +443,54 @@ export class Arm {
     };
     this.registries.set(key(rg.name, o.name), reg);
     return reg;
+  }
+
+  /** A Log Analytics workspace (point environments at it with `logAnalyticsCustomerId: ws.customerId`). */
+  addWorkspace(o: { resourceGroup: string; name: string; location?: string; customerId?: string }): WorkspaceRecord {
+    const rg = this.resourceGroups.get(o.resourceGroup.toLowerCase()) ?? this.addResourceGroup(o.resourceGroup);
+    const ws: WorkspaceRecord = {
+      name: o.name,
+      resourceGroup: rg.name,
+      id: `/subscriptions/${this.subscriptionId}/resourceGroups/${rg.name}/providers/Microsoft.OperationalInsights/workspaces/${o.name}`,
+      location: normalizeLocation(o.location ?? rg.location),
+      customerId: o.customerId ?? guid(),
+      createdAt: this.clock(),
+    };
+    this.workspaces.set(key(rg.name, o.name), ws);
+    return ws;
+  }
+
+  /** The workspace with this customer id (workspace ID), if any. */
+  workspaceByCustomerId(customerId: string): WorkspaceRecord | undefined {
+    return [...this.workspaces.values()].find((w) => w.customerId.toLowerCase() === customerId.toLowerCase());
+  }
+
+  /** The environment a job runs in. */
+  jobEnvironment(job: JobRecord): EnvironmentRecord | undefined {
+    return this.environmentOf(job.spec);
+  }
+
+  /** The job a getAuthToken token was issued for, if the token is known and not expired. */
+  verifyLogStreamToken(token: string): LogStreamToken | undefined {
+    const t = this.logStreamTokens.get(token);
+    return t && t.expiresAt > this.clock() ? t : undefined;
+  }
+
+  /** Whether a principal (object id) may do `action` at `scope` (for the other hosts' authorization). */
+  isAuthorized(principal: { oid: string; appid: string }, action: string, scope: string): boolean {
+    return isAuthorized(this.roleAssignments, principal, action, scope);
+  }
+
+  /**
+   * Whether a replica of an execution can still be seen (listed, streamed): it started, and the execution ended
+   * no longer than `replicaRetentionMs` ago.
+   */
+  replicaVisible(rec: ExecutionRecord, replicaStartMs: number, now = this.clock()): boolean {
+    const elapsed = now - rec.createdAt;
+    if (replicaStartMs > elapsed) return false;
+    const st = executionState(rec, now);
+    if (!isTerminal(st.status)) return true;
+    return now - (st.endMs ?? now) <= this.replicaRetentionMs;
   }
 
   addRoleAssignment(input: RoleAssignmentInput): RoleAssignment {
@@ -793,6 +854,40 @@ export class Arm {
         'Microsoft.App/jobs/executions/read',
         (c) => this.getExecutionCall(c),
         execScope,
+      ),
+      r(
+        'GET',
+        `${JOB}/executions/{exec}/replicas`,
+        'Microsoft.App',
+        'jobs/executions',
+        'Microsoft.App/jobs/executions/read',
+        (c) => this.listReplicasCall(c),
+        execScope,
+      ),
+      r(
+        'POST',
+        `${JOB}/getAuthToken`,
+        'Microsoft.App',
+        'jobs',
+        'Microsoft.App/jobs/getAuthToken/action',
+        (c) => this.getAuthTokenCall(c),
+        jobScope,
+      ),
+      r(
+        'GET',
+        `${S}/providers/Microsoft.OperationalInsights/workspaces`,
+        'Microsoft.OperationalInsights',
+        'workspaces',
+        'Microsoft.OperationalInsights/workspaces/read',
+        (c) => this.listWorkspaces(c),
+      ),
+      r(
+        'GET',
+        `${RG}/providers/Microsoft.OperationalInsights/workspaces`,
+        'Microsoft.OperationalInsights',
+        'workspaces',
+        'Microsoft.OperationalInsights/workspaces/read',
+        (c) => this.listWorkspaces(c),
       ),
       r(
         'POST',
@@ -1329,7 +1424,11 @@ export class Arm {
       seq: ++this.execSeq,
       script,
       template: executionTemplate(props.template, override),
-      replicaNames: replicaNames(name, script.replicas ?? this.parallelism(job)),
+      replicaNames: replicaNames(
+        name,
+        (script.replicas ?? this.parallelism(job)) * (1 + Math.max(0, Math.floor(script.failedAttempts ?? 0))),
+      ),
+      replicaCount: Math.max(1, script.replicas ?? this.parallelism(job)),
       replicaTimeoutSec: typeof conf.replicaTimeout === 'number' ? conf.replicaTimeout : 1800,
     };
     job.executions.push(rec);
@@ -1385,6 +1484,96 @@ export class Arm {
   private getExecutionCall(c: Call): Reply {
     const e = this.requireExecution(c.params);
     return { status: 200, body: executionView(e, this.clock(), c.apiVersion) };
+  }
+
+  // ---- log stream access (api-version 2023-11-02-preview, as `az containerapp job logs show` uses) -------
+
+  private logStreamBase(job: JobRecord): string {
+    const env = this.environmentOf(job.spec);
+    const host =
+      env?.eventStreamHost ?? `https://${normalizeLocation(String(job.spec.location ?? ''))}.azurecontainerapps.dev`;
+    return `${host}/subscriptions/${this.subscriptionId}/resourceGroups/${job.resourceGroup}/jobs/${job.name}`;
+  }
+
+  private listReplicasCall(c: Call): Reply {
+    const job = this.requireJob(c.params);
+    const e = this.requireExecution(c.params);
+    const now = this.clock();
+    const elapsed = now - e.createdAt;
+    const st = executionState(e, now);
+    const names = (st.status === 'Processing' ? [] : st.replicas).map((r) => r.name);
+    const base = this.logStreamBase(job);
+    const value = replicaRuns(e)
+      .filter((run) => names.includes(run.name) && this.replicaVisible(e, run.startMs, now))
+      .map((run) => {
+        const shown = st.replicas.find((r) => r.name === run.name)!;
+        const ended = runEnd(e, run) <= elapsed;
+        const containers = shown.containers.map((ct) => ({
+          name: ct.name,
+          containerId: `containerd://${createHash('sha256').update(`${run.name}/${ct.name}`).digest('hex')}`,
+          ready: ct.status === 'Running',
+          started: ct.status !== 'Waiting',
+          restartCount: 0,
+          runningState: ct.status === 'Running' ? 'Running' : ct.status === 'Waiting' ? 'Waiting' : 'Terminated',
+          runningStateDetails: ct.additionalInformation ?? '',
+          logStreamEndpoint: `${base}/executions/${e.name}/replicas/${run.name}/containers/${ct.name}/logstream`,
+        }));
+        return {
+          id: `${e.id}/replicas/${run.name}`,
+          name: run.name,
+          type: 'Microsoft.App/jobs/executions/replicas',
+          properties: {
+            createdTime: armTimestamp(e.createdAt + run.startMs),
+            runningState: ended ? 'NotRunning' : 'Running',
+            runningStateDetails: ended ? 'Completed' : '',
+            containers,
+            initContainers: [],
+          },
+        };
+      });
+    return { status: 200, body: { value } };
+  }
+
+  private getAuthTokenCall(c: Call): Reply {
+    const job = this.requireJob(c.params);
+    const token = randomBytes(48).toString('base64url');
+    const expiresAt = this.clock() + this.logStreamTokenLifetimeSec * 1000;
+    this.logStreamTokens.set(token, { jobId: job.id.toLowerCase(), expiresAt });
+    return {
+      status: 200,
+      body: {
+        id: job.id,
+        name: job.name,
+        type: 'Microsoft.App/jobs/getAuthToken',
+        location: String(job.spec.location ?? ''),
+        tags: {},
+        properties: { token, expires: armTimestamp(expiresAt) },
+      },
+    };
+  }
+
+  private listWorkspaces(c: Call): Reply {
+    const rg = c.params.rg?.toLowerCase();
+    const value = [...this.workspaces.values()]
+      .filter((w) => rg === undefined || w.resourceGroup.toLowerCase() === rg)
+      .filter((w) =>
+        isAuthorized(this.roleAssignments, c.principal, 'Microsoft.OperationalInsights/workspaces/read', w.id),
+      )
+      .map((w) => ({
+        id: w.id,
+        name: w.name,
+        type: 'Microsoft.OperationalInsights/workspaces',
+        location: w.location,
+        properties: {
+          customerId: w.customerId,
+          provisioningState: 'Succeeded',
+          sku: { name: 'PerGB2018' },
+          retentionInDays: 30,
+          publicNetworkAccessForIngestion: 'Enabled',
+          publicNetworkAccessForQuery: 'Enabled',
+        },
+      }));
+    return { status: 200, body: { value } };
   }
 
   private stopRecord(e: ExecutionRecord): boolean {

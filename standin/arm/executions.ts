@@ -4,15 +4,34 @@
  */
 import { executionTimestamp, isObj, objects, randomSuffix, type JsonObject } from './util.ts';
 
-export type ExecutionOutcome = 'Succeeded' | 'Failed' | 'Degraded' | 'Hang';
+export type ExecutionOutcome = 'Succeeded' | 'Failed' | 'Degraded' | 'Hang' | 'ImagePullFailure';
+
+/** One line a replica's container prints (see `ExecutionScript.logs`). */
+export interface ScriptLogLine {
+  text: string;
+  /** Milliseconds after the container started (default: the lines spread evenly over `durationMs`). */
+  atMs?: number;
+  /** Only the replica with this index (0-based; default every replica). */
+  replica?: number;
+  /** Only this attempt (0-based; default every attempt). */
+  attempt?: number;
+  /** Container name (default the template's first container). */
+  container?: string;
+  /** Default stdout. */
+  stream?: 'stdout' | 'stderr';
+}
 
 /** What the next execution of a job does. */
 export interface ExecutionScript {
   /** How long the replicas run (after `processingMs`), default 100 ms. */
   durationMs?: number;
-  /** Final status; 'Hang' stays Running until stopped (or until the replica timeout). Default Succeeded. */
+  /**
+   * Final status; 'Hang' stays Running until stopped (or until the replica timeout); 'ImagePullFailure' never
+   * starts the containers (Waiting, ImagePullBackOff) and fails after `durationMs` as if the replica timeout had
+   * passed (DeadlineExceeded). Default Succeeded.
+   */
   outcome?: ExecutionOutcome;
-  /** Exit code of the first container when the outcome is Failed or Degraded (default 1). */
+  /** Exit code of the first container when the outcome is Failed or Degraded (default 1; 137 with oomKilled). */
   exitCode?: number;
   /** Execution `reason` / `message` (api-version 2026-07-01 and later). */
   reason?: string;
@@ -21,6 +40,24 @@ export interface ExecutionScript {
   replicas?: number;
   /** Time spent in status Processing before Running (default 0). */
   processingMs?: number;
+  /**
+   * Models a known Azure fault (microsoft/azure-container-apps #1071, #1145, #1649): the execution stays Running
+   * past its replica timeout instead of ending Failed with DeadlineExceeded.
+   */
+  ignoresReplicaTimeout?: boolean;
+  /**
+   * Console lines every replica prints (strings: stdout, spread evenly over the run). `{replica}`, `{index}`
+   * and `{attempt}` in a text are replaced by the replica's name, index and attempt.
+   */
+  logs?: (string | ScriptLogLine)[];
+  /** Failed tries before the last one (as replica-retry-limit does): each is a new replica running durationMs. */
+  failedAttempts?: number;
+  /** Replica i starts i x this after Processing (replicas that appear late). Default 0. */
+  replicaStaggerMs?: number;
+  /** For outcome ImagePullFailure: the registry said the image does not exist, or refused the pull. */
+  pullError?: 'NotFound' | 'Unauthorized';
+  /** The last try is killed for memory (exit code 137, OOMKilled) instead of exiting. */
+  oomKilled?: boolean;
 }
 
 export const DEFAULT_SCRIPT: Required<Pick<ExecutionScript, 'durationMs' | 'outcome' | 'processingMs'>> = {
@@ -42,20 +79,40 @@ export interface ExecutionRecord {
   script: ExecutionScript;
   /** JobExecutionTemplate wire JSON: what runs. */
   template: JsonObject;
+  /** Every replica of the execution, tries included: index i of try a is `replicaNames[a * replicaCount + i]`. */
   replicaNames: string[];
+  /** Replicas per try (default replicaNames.length). */
+  replicaCount?: number;
   replicaTimeoutSec: number;
   stoppedAt?: number;
 }
+
+export type ContainerState = {
+  name: string;
+  code?: number;
+  status: string;
+  additionalInformation?: string;
+};
 
 export interface ExecutionState {
   status: ExecutionStatus;
   endMs?: number;
   reason?: string;
   message?: string;
-  replicas: {
-    name: string;
-    containers: { name: string; code?: number; status: string; additionalInformation?: string }[];
-  }[];
+  replicas: { name: string; containers: ContainerState[] }[];
+}
+
+/** One replica (one try of one replica index), times relative to the execution's creation. */
+export interface ReplicaRun {
+  name: string;
+  index: number;
+  attempt: number;
+  /** When its containers start (ms after creation). */
+  startMs: number;
+  /** When it would end by itself (ms after creation; Infinity for Hang and ImagePullFailure). */
+  naturalEndMs: number;
+  /** The execution's last try for this index. */
+  last: boolean;
 }
 
 export function executionName(jobName: string): string {
@@ -70,17 +127,132 @@ export function isTerminal(status: ExecutionStatus): boolean {
   return status !== 'Processing' && status !== 'Running';
 }
 
-/** The execution's state at `now`. */
-export function executionState(rec: ExecutionRecord, now: number): ExecutionState {
+function tries(s: ExecutionScript): number {
+  return 1 + Math.max(0, Math.floor(s.failedAttempts ?? 0));
+}
+
+/** Every replica run of the execution, in start order. */
+export function replicaRuns(rec: ExecutionRecord): ReplicaRun[] {
   const s = rec.script;
   const processing = Math.max(0, s.processingMs ?? DEFAULT_SCRIPT.processingMs);
   const duration = Math.max(0, s.durationMs ?? DEFAULT_SCRIPT.durationMs);
   const outcome = s.outcome ?? DEFAULT_SCRIPT.outcome;
+  const stagger = Math.max(0, s.replicaStaggerMs ?? 0);
+  const n = tries(s);
+  const count = rec.replicaCount ?? rec.replicaNames.length;
+  const runs: ReplicaRun[] = [];
+  for (let a = 0; a < n; a++) {
+    for (let i = 0; i < count; i++) {
+      const startMs = processing + i * stagger + a * duration;
+      const last = a === n - 1;
+      const endless = last && (outcome === 'Hang' || outcome === 'ImagePullFailure');
+      runs.push({
+        name: rec.replicaNames[a * count + i] ?? `${rec.name}-r${a}${i}`,
+        index: i,
+        attempt: a,
+        startMs,
+        naturalEndMs: endless ? Infinity : startMs + duration,
+        last,
+      });
+    }
+  }
+  return runs.sort((x, y) => x.startMs - y.startMs || x.index - y.index);
+}
+
+/** When the execution ends by itself (ms after creation), before the replica timeout and stops. */
+function naturalEnd(rec: ExecutionRecord): number {
+  const s = rec.script;
+  const outcome = s.outcome ?? DEFAULT_SCRIPT.outcome;
+  if (outcome === 'Hang') return Infinity;
+  const processing = Math.max(0, s.processingMs ?? DEFAULT_SCRIPT.processingMs);
+  const duration = Math.max(0, s.durationMs ?? DEFAULT_SCRIPT.durationMs);
+  const stagger = Math.max(0, s.replicaStaggerMs ?? 0);
+  const count = rec.replicaCount ?? rec.replicaNames.length;
+  if (outcome === 'ImagePullFailure') return processing + (count - 1) * stagger + duration;
+  return processing + (count - 1) * stagger + tries(s) * duration;
+}
+
+/** How the execution ends (ms after creation), and whether the replica timeout did it. */
+export function executionEnd(rec: ExecutionRecord): { endMs: number; byDeadline: boolean } {
+  const natural = naturalEnd(rec);
   const timeoutMs = rec.replicaTimeoutSec * 1000;
-  const natural = outcome === 'Hang' ? Infinity : processing + duration;
-  const end = Math.min(natural, timeoutMs > 0 ? timeoutMs : Infinity);
-  const elapsedAt = (t: number): number => t - rec.createdAt;
+  const deadline = timeoutMs > 0 && !rec.script.ignoresReplicaTimeout ? timeoutMs : Infinity;
+  const outcome = rec.script.outcome ?? DEFAULT_SCRIPT.outcome;
+  // An image that cannot be pulled ends like the replica timeout, only sooner (the stand-in compresses time).
+  return { endMs: Math.min(natural, deadline), byDeadline: deadline < natural || outcome === 'ImagePullFailure' };
+}
+
+/** The moment (ms after creation) a run stops: by itself, at the execution's end, or at a stop. */
+export function runEnd(rec: ExecutionRecord, run: ReplicaRun): number {
+  const { endMs } = executionEnd(rec);
+  let end = Math.min(run.naturalEndMs, endMs);
+  if (rec.stoppedAt !== undefined) end = Math.min(end, rec.stoppedAt - rec.createdAt);
+  return end;
+}
+
+const OK: Omit<ContainerState, 'name'> = { status: 'Succeeded', code: 0, additionalInformation: 'Completed' };
+const RUNNING: Omit<ContainerState, 'name'> = { status: 'Running', additionalInformation: 'Started' };
+const PULLING: Omit<ContainerState, 'name'> = { status: 'Waiting', additionalInformation: 'ImagePullBackOff' };
+
+/** A container's state in a run at `elapsed` (ms after creation), for an execution that ends as `final`. */
+function containerState(
+  rec: ExecutionRecord,
+  run: ReplicaRun,
+  container: number,
+  elapsed: number,
+): Omit<ContainerState, 'name'> {
+  const s = rec.script;
+  const outcome = s.outcome ?? DEFAULT_SCRIPT.outcome;
+  const end = runEnd(rec, run);
+  const exec = executionEnd(rec);
+  const stoppedHere = rec.stoppedAt !== undefined && end === rec.stoppedAt - rec.createdAt && end < run.naturalEndMs;
+  if (outcome === 'ImagePullFailure' && run.last) {
+    if (elapsed < end) return PULLING;
+    return { status: 'Failed', additionalInformation: 'ImagePullBackOff' };
+  }
+  if (elapsed < end) return RUNNING;
+  if (stoppedHere) return { status: 'Terminated', code: 143, additionalInformation: 'Stopped' };
+  if (end < run.naturalEndMs && exec.byDeadline) {
+    return { status: 'Failed', code: 137, additionalInformation: 'DeadlineExceeded' };
+  }
+  const exitCode = s.exitCode ?? (s.oomKilled ? 137 : 1);
+  const bad = { status: 'Failed', code: exitCode, additionalInformation: s.oomKilled ? 'OOMKilled' : 'Error' };
+  if (!run.last)
+    return container === 0 ? { status: 'Failed', code: s.exitCode ?? 1, additionalInformation: 'Error' } : OK;
+  switch (outcome) {
+    case 'Failed':
+      return container === 0 ? bad : OK;
+    case 'Degraded':
+      return run.index === 0 && container === 0 ? bad : OK;
+    default:
+      return OK;
+  }
+}
+
+/** The replicas (and their containers) that exist at `elapsed`. */
+function replicasAt(rec: ExecutionRecord, elapsed: number): ExecutionState['replicas'] {
   const containers = containerNames(rec.template);
+  return replicaRuns(rec)
+    .filter((r) => r.startMs <= elapsed && r.startMs <= runEndLimit(rec))
+    .map((r) => ({
+      name: r.name,
+      containers: containers.map((c, i) => ({ name: c, ...containerState(rec, r, i, elapsed) })),
+    }));
+}
+
+/** Runs never start after the execution ended (or was stopped). */
+function runEndLimit(rec: ExecutionRecord): number {
+  const { endMs } = executionEnd(rec);
+  return rec.stoppedAt !== undefined ? Math.min(endMs, rec.stoppedAt - rec.createdAt) : endMs;
+}
+
+/** The execution's state at `now`. */
+export function executionState(rec: ExecutionRecord, now: number): ExecutionState {
+  const s = rec.script;
+  const processing = Math.max(0, s.processingMs ?? DEFAULT_SCRIPT.processingMs);
+  const outcome = s.outcome ?? DEFAULT_SCRIPT.outcome;
+  const { endMs: end, byDeadline } = executionEnd(rec);
+  const elapsedAt = (t: number): number => t - rec.createdAt;
 
   if (rec.stoppedAt !== undefined && elapsedAt(rec.stoppedAt) < end && rec.stoppedAt <= now) {
     return {
@@ -88,42 +260,23 @@ export function executionState(rec: ExecutionRecord, now: number): ExecutionStat
       endMs: rec.stoppedAt,
       ...(s.reason !== undefined ? { reason: s.reason } : {}),
       ...(s.message !== undefined ? { message: s.message } : {}),
-      replicas:
-        elapsedAt(rec.stoppedAt) < processing
-          ? []
-          : replicasWith(rec, containers, () => ({
-              status: 'Terminated',
-              code: 143,
-              additionalInformation: 'Stopped',
-            })),
+      replicas: elapsedAt(rec.stoppedAt) < processing ? [] : replicasAt(rec, elapsedAt(rec.stoppedAt)),
     };
   }
   const elapsed = elapsedAt(now);
   if (elapsed < processing && elapsed < end) return { status: 'Processing', replicas: [] };
-  if (elapsed < end) {
-    return {
-      status: 'Running',
-      replicas: replicasWith(rec, containers, () => ({ status: 'Running', additionalInformation: 'Started' })),
-    };
-  }
+  if (elapsed < end) return { status: 'Running', replicas: replicasAt(rec, elapsed) };
   const endMs = rec.createdAt + end;
-  if (end < natural) {
-    // the replica timeout passed first
+  const replicas = replicasAt(rec, end);
+  if (byDeadline) {
     return {
       status: 'Failed',
       endMs,
       reason: s.reason ?? 'DeadlineExceeded',
       message: s.message ?? 'Job was active longer than specified deadline',
-      replicas: replicasWith(rec, containers, () => ({
-        status: 'Failed',
-        code: 137,
-        additionalInformation: 'DeadlineExceeded',
-      })),
+      replicas,
     };
   }
-  const exitCode = s.exitCode ?? 1;
-  const ok = { status: 'Succeeded', code: 0, additionalInformation: 'Completed' };
-  const bad = { status: 'Failed', code: exitCode, additionalInformation: 'Error' };
   switch (outcome) {
     case 'Failed':
       return {
@@ -131,7 +284,7 @@ export function executionState(rec: ExecutionRecord, now: number): ExecutionStat
         endMs,
         reason: s.reason ?? 'BackoffLimitExceeded',
         message: s.message ?? 'Job has reached the specified backoff limit',
-        replicas: replicasWith(rec, containers, (_r, c) => (c === 0 ? bad : ok)),
+        replicas,
       };
     case 'Degraded':
       return {
@@ -139,7 +292,7 @@ export function executionState(rec: ExecutionRecord, now: number): ExecutionStat
         endMs,
         ...(s.reason !== undefined ? { reason: s.reason } : {}),
         ...(s.message !== undefined ? { message: s.message } : {}),
-        replicas: replicasWith(rec, containers, (r, c) => (r === 0 && c === 0 ? bad : ok)),
+        replicas,
       };
     default:
       return {
@@ -147,23 +300,12 @@ export function executionState(rec: ExecutionRecord, now: number): ExecutionStat
         endMs,
         ...(s.reason !== undefined ? { reason: s.reason } : {}),
         ...(s.message !== undefined ? { message: s.message } : {}),
-        replicas: replicasWith(rec, containers, () => ok),
+        replicas,
       };
   }
 }
 
-function replicasWith(
-  rec: ExecutionRecord,
-  containers: string[],
-  state: (replica: number, container: number) => { status: string; code?: number; additionalInformation?: string },
-): ExecutionState['replicas'] {
-  return rec.replicaNames.map((name, r) => ({
-    name,
-    containers: containers.map((c, i) => ({ name: c, ...state(r, i) })),
-  }));
-}
-
-function containerNames(template: JsonObject): string[] {
+export function containerNames(template: JsonObject): string[] {
   return objects(template.containers).map((c) => String(c.name ?? ''));
 }
 

@@ -101,3 +101,20 @@ export interface Operation {
   /** Final answer of a Location poll once Succeeded. */
   result?: (apiVersion: string) => { status: number; body?: unknown };
 }
+
+/** A Log Analytics workspace (Microsoft.OperationalInsights/workspaces): where environments send their logs. */
+export interface WorkspaceRecord {
+  name: string;
+  resourceGroup: string;
+  id: string;
+  location: string;
+  /** The workspace ID that queries and environments (appLogsConfiguration) name. */
+  customerId: string;
+  createdAt: number;
+}
+
+/** A token from POST .../jobs/{job}/getAuthToken, good for that job's log streams until it expires. */
+export interface LogStreamToken {
+  jobId: string;
+  expiresAt: number;
+}
