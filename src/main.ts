@@ -3,8 +3,10 @@
  * Wiring only: each piece of logic lives in its own module.
  */
 import * as core from '@actions/core';
+import type { TokenCredential } from '@azure/core-auth';
 import { createCredential } from './auth.js';
 import { createJobApi, jobResourceId, type JobApi } from './azure.js';
+import { buildAndPush } from './build.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseConfig, secretValuesFromInputs, type Config } from './config.js';
 import { deploy, type DeployResult } from './deploy.js';
@@ -42,7 +44,7 @@ export function loadConfig(): Config {
   return config;
 }
 
-export function connect(config: Config): { api: JobApi; idTokensRequested(): number } {
+export function connect(config: Config): { api: JobApi; credential: TokenCredential; idTokensRequested(): number } {
   const auth = createCredential(config.auth, {
     getIDToken: (audience) => core.getIDToken(audience),
     env: process.env,
@@ -62,7 +64,7 @@ export function connect(config: Config): { api: JobApi; idTokensRequested(): num
     userAgent: USER_AGENT,
     warn: core.warning,
   });
-  return { api, idTokensRequested: auth.idTokensRequested };
+  return { api, credential: auth.credential, idTokensRequested: auth.idTokensRequested };
 }
 
 export interface MainOptions {
@@ -96,12 +98,15 @@ export async function main(options: MainOptions = {}): Promise<void> {
       changes: [],
     };
     report = r;
-    const { api } = connect(config);
+    const { api, credential } = connect(config);
     const jobLabel = `job '${config.jobName}' in resource group '${config.resourceGroup}'`;
 
     const live = await api.getJob().catch((error: unknown) => {
       throw describeAzureError(error, 'read', jobLabel);
     });
+    // build-context: build and push, then deploy what was pushed, by digest.
+    if (config.build)
+      config.image = (await buildAndPush(config, { api, credential, live, signal: cancelled.signal })).image;
 
     let deployed: DeployResult | undefined;
     if (config.wantsDeploy) {

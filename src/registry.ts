@@ -5,10 +5,10 @@
  * enabled (password kept as a job secret, masked), or fail before writing anything, saying what to set.
  */
 import type { Job } from '@azure/arm-appcontainers';
-import type { JobApi } from './azure.js';
-import type { Config } from './config.js';
+import type { JobApi, RegistryInfo } from './azure.js';
+import { isAcrHost, type Config } from './config.js';
 import { ActionError } from './errors.js';
-import { acrHostOf, registryHost } from './image.js';
+import { registryHost } from './image.js';
 import type { RegistryPlan } from './jobspec.js';
 
 export interface RegistryDeps {
@@ -28,20 +28,51 @@ function identityValue(identity: string): string {
   return identity.toLowerCase() === 'system' ? 'system' : identity;
 }
 
+const listed = new WeakMap<object, Promise<RegistryInfo[]>>();
+
+/** The subscription's registries, read once per api (the build and the deploy both ask). */
+export function registriesOf(api: Pick<JobApi, 'listRegistries'>): Promise<RegistryInfo[]> {
+  let found = listed.get(api);
+  if (!found) {
+    found = api.listRegistries();
+    listed.set(api, found);
+    found.catch(() => listed.delete(api));
+  }
+  return found;
+}
+
 /**
- * Decides the registry entry for `image` (the image the job will run).
- * `live` is the existing job, if any: a registry it already has for that server is kept as it is.
+ * Whether `host` is an Azure Container Registry: by its suffix (*.azurecr.io, .cn, .us), or, for the image the
+ * action builds and pushes (build-context), when a registry in the subscription has `host` as its login server (a
+ * registry reached under another name, such as the local stand-in's). Other images are not looked up, so deploying
+ * a public image costs no registry listing.
  */
-export async function planRegistry(
+export async function isAcrServer(host: string, config: Config, api: Pick<JobApi, 'listRegistries'>): Promise<boolean> {
+  const h = host.toLowerCase();
+  if (isAcrHost(h)) return true;
+  if (!config.build || !config.image || registryHost(config.image) !== h) return false;
+  return (await registriesOf(api)).some((r) => r.loginServer === h);
+}
+
+/** What planRegistry decided before fetching any credential: a finished plan, or "use the admin user of `registry`". */
+export type PullDecision =
+  { kind: 'plan'; plan: RegistryPlan } | { kind: 'admin'; server: string; registry: RegistryInfo };
+
+/**
+ * The checks of planRegistry that need no credential, so a build can fail on them before it starts: throws the
+ * same errors (registry not found, admin user disabled) that the deploy would.
+ */
+export async function decidePull(
   config: Config,
   image: string | undefined,
   live: Job | undefined,
-  deps: RegistryDeps,
-): Promise<RegistryPlan> {
+  deps: { api: Pick<JobApi, 'listRegistries' | 'subscriptionId'> },
+): Promise<PullDecision> {
   const { identity, username, password } = config.registry;
   const explicit = !!identity || !!username;
+  const host = image ? registryHost(image) : undefined;
   const server = (
-    config.registry.server ?? (explicit && image ? registryHost(image) : acrHostOf(image))
+    config.registry.server ?? (explicit || (host && (await isAcrServer(host, config, deps.api))) ? host : undefined)
   )?.toLowerCase();
   if (!server) {
     if (explicit) {
@@ -49,30 +80,36 @@ export async function planRegistry(
         `Input 'registry-server' is required with registry-identity or registry-username when the image names no registry host (e.g. myregistry.azurecr.io).`,
       );
     }
-    return {};
+    return { kind: 'plan', plan: {} };
   }
 
   if (identity) {
     const id = identityValue(identity);
     return {
-      credentials: { server, identity: id },
-      identity: id === 'system' ? { system: true } : { userAssigned: id },
+      kind: 'plan',
+      plan: {
+        credentials: { server, identity: id },
+        identity: id === 'system' ? { system: true } : { userAssigned: id },
+      },
     };
   }
   if (username) {
     const name = registrySecretName(server, username);
     return {
-      credentials: { server, username, passwordSecretRef: name },
-      secret: { name, value: password ?? '' },
+      kind: 'plan',
+      plan: {
+        credentials: { server, username, passwordSecretRef: name },
+        secret: { name, value: password ?? '' },
+      },
     };
   }
 
   // Nothing explicit. Keep what the job already pulls with.
   const existing = live?.configuration?.registries?.find((r) => (r.server ?? '').toLowerCase() === server);
-  if (existing) return {};
-  if (!acrHostOf(`${server}/x`)) return {};
+  if (existing) return { kind: 'plan', plan: {} };
+  if (!(await isAcrServer(server, config, deps.api))) return { kind: 'plan', plan: {} };
 
-  const registries = await deps.api.listRegistries();
+  const registries = await registriesOf(deps.api);
   const registry = registries.find((r) => r.loginServer === server);
   if (!registry) {
     throw new ActionError(
@@ -84,6 +121,22 @@ export async function planRegistry(
       `Registry '${registry.name}' has its admin user disabled, so the job has no credentials to pull '${server}' images: set input 'registry-identity' to 'system' or a user-assigned identity that has the AcrPull role on the registry (az role assignment create --role AcrPull --assignee <principal-id> --scope ${registry.id}).`,
     );
   }
+  return { kind: 'admin', server, registry };
+}
+
+/**
+ * Decides the registry entry for `image` (the image the job will run).
+ * `live` is the existing job, if any: a registry it already has for that server is kept as it is.
+ */
+export async function planRegistry(
+  config: Config,
+  image: string | undefined,
+  live: Job | undefined,
+  deps: RegistryDeps,
+): Promise<RegistryPlan> {
+  const decision = await decidePull(config, image, live, deps);
+  if (decision.kind === 'plan') return decision.plan;
+  const { server, registry } = decision;
   const creds = await deps.api.listRegistryCredentials(registry.id);
   for (const p of creds.passwords) deps.mask(p);
   const value = creds.passwords[0];

@@ -239,6 +239,8 @@ export interface AddRegistryOptions {
   username?: string;
   passwords?: [string, string];
   sku?: 'Basic' | 'Standard' | 'Premium';
+  /** Default `NAME.azurecr.io`; the ACR data-plane stand-in (standin/acr.ts) sets its own `localhost:PORT`. */
+  loginServer?: string;
 }
 
 interface Principal {
@@ -434,7 +436,7 @@ export class Arm {
       resourceGroup: rg.name,
       id: `/subscriptions/${this.subscriptionId}/resourceGroups/${rg.name}/providers/Microsoft.ContainerRegistry/registries/${o.name}`,
       location: normalizeLocation(o.location ?? rg.location),
-      loginServer: `${o.name.toLowerCase()}.azurecr.io`,
+      loginServer: o.loginServer ?? `${o.name.toLowerCase()}.azurecr.io`,
       adminUserEnabled: o.adminUserEnabled ?? true,
       username: o.username ?? o.name,
       passwords: o.passwords ?? [acrPassword(), acrPassword()],

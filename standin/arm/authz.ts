@@ -55,9 +55,11 @@ export const BUILTIN_ROLES: Record<string, RoleDefinition> = {
       'Microsoft.Resources/subscriptions/resourceGroups/read',
     ],
   },
-  /** Data-plane only: grants no ARM action (pulling images is not an ARM call). */
-  AcrPull: { actions: [] },
-  AcrPush: { actions: [] },
+  /** Registry data-plane permissions, checked by the ACR token service (standin/acr.ts); no ARM route uses them. */
+  AcrPull: { actions: ['Microsoft.ContainerRegistry/registries/pull/read'] },
+  AcrPush: {
+    actions: ['Microsoft.ContainerRegistry/registries/pull/read', 'Microsoft.ContainerRegistry/registries/push/write'],
+  },
 };
 
 export interface RoleAssignmentInput {

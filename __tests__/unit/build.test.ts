@@ -1,0 +1,525 @@
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  buildAndPush,
+  buildArguments,
+  BuildFailure,
+  digestReference,
+  errorLine,
+  knownFix,
+  lastLines,
+  pushedDigest,
+  temporaryDockerConfig,
+  tenantOf,
+  type BuildLog,
+  type ExecResult,
+  type FailureContext,
+  type Runner,
+} from '../../src/build.ts';
+import { ActionError } from '../../src/errors.ts';
+import { baseConfig } from '../../test-support/config-fixture.ts';
+import { FakeClock, FakeJobApi } from '../../test-support/fakes.ts';
+
+const DIGEST = `sha256:${'ab'.repeat(32)}`;
+const ACR_ID =
+  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shared/providers/Microsoft.ContainerRegistry/registries/hyfregistry';
+
+describe('pure parts', () => {
+  it('digestReference keeps the repository and replaces the tag with the digest', () => {
+    expect(digestReference('hyf.azurecr.io/team/app:1.0', DIGEST)).toBe(`hyf.azurecr.io/team/app@${DIGEST}`);
+    expect(digestReference('localhost:5000/app:v1', DIGEST)).toBe(`localhost:5000/app@${DIGEST}`);
+    expect(digestReference('localhost:5000/app', DIGEST)).toBe(`localhost:5000/app@${DIGEST}`);
+  });
+
+  it('buildArguments: an argument array with the target platform, the Dockerfile and each build-arg as one item', () => {
+    expect(buildArguments('r.azurecr.io/a:1', '/w/app', '/w/app/Dockerfile.prod', { A: 'x y', B: 'a=b' })).toEqual([
+      'build',
+      '--tag',
+      'r.azurecr.io/a:1',
+      '--platform',
+      'linux/amd64',
+      '--file',
+      '/w/app/Dockerfile.prod',
+      '--build-arg',
+      'A=x y',
+      '--build-arg',
+      'B=a=b',
+      '/w/app',
+    ]);
+    expect(buildArguments('r.azurecr.io/a:1', '/w', undefined, {})).toEqual([
+      'build',
+      '--tag',
+      'r.azurecr.io/a:1',
+      '--platform',
+      'linux/amd64',
+      '/w',
+    ]);
+  });
+
+  it('pushedDigest reads the digest docker push prints for the tag', () => {
+    const out = [
+      'The push refers to repository [hyf.azurecr.io/app]',
+      '5f70bf18a086: Pushed',
+      `1.0: digest: ${DIGEST} size: 527`,
+    ].join('\n');
+    expect(pushedDigest(out, '1.0')).toBe(DIGEST);
+    const other = `sha256:${'cd'.repeat(32)}`;
+    expect(pushedDigest(`latest: digest: ${other} size: 1\n1.0: digest: ${DIGEST} size: 2`, '1.0')).toBe(DIGEST);
+    expect(pushedDigest('Writing manifest to image destination', '1.0')).toBeUndefined();
+  });
+
+  it('lastLines drops blank lines and colour codes; errorLine picks the last line that reads like an error', () => {
+    const lines = lastLines('step 1\n\n\x1b[31mError: failed to solve\x1b[0m\ncleanup done\n');
+    expect(lines).toEqual(['step 1', 'Error: failed to solve', 'cleanup done']);
+    expect(errorLine(lines)).toBe('Error: failed to solve');
+    expect(errorLine(['all good'])).toBe('all good');
+    expect(errorLine([`error: ${'x'.repeat(400)}`])!.length).toBe(240);
+  });
+
+  it('temporaryDockerConfig keeps other logins and settings, drops the credential store and the helper for the server', () => {
+    const original = JSON.stringify({
+      auths: { 'ghcr.io': { auth: 'abc' } },
+      credsStore: 'desktop',
+      credHelpers: { 'hyf.azurecr.io': 'acr-env', 'gcr.io': 'gcloud' },
+      currentContext: 'remote',
+    });
+    expect(JSON.parse(temporaryDockerConfig(original, 'hyf.azurecr.io'))).toEqual({
+      auths: { 'ghcr.io': { auth: 'abc' } },
+      credHelpers: { 'gcr.io': 'gcloud' },
+      currentContext: 'remote',
+    });
+    expect(JSON.parse(temporaryDockerConfig(undefined, 'x'))).toEqual({});
+    expect(JSON.parse(temporaryDockerConfig('not json', 'x'))).toEqual({});
+  });
+
+  it('tenantOf reads the tid claim of an access token', () => {
+    expect(tenantOf(jwt({ tid: 'tenant-1' }))).toBe('tenant-1');
+    expect(tenantOf('garbage')).toBeUndefined();
+  });
+});
+
+describe('knownFix', () => {
+  const ctx = (over: Partial<FailureContext> = {}): FailureContext => ({
+    cli: 'docker',
+    phase: 'push',
+    image: 'hyf.azurecr.io/app:1',
+    server: 'hyf.azurecr.io',
+    login: 'acr-identity',
+    ...over,
+  });
+
+  it('push denied with the OIDC login: the AcrPush role assignment, with the registry scope', () => {
+    const fix = knownFix(
+      'unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information.',
+      ctx({
+        clientId: 'client-1',
+        registry: { id: ACR_ID, name: 'hyfregistry', loginServer: 'hyf.azurecr.io', adminUserEnabled: false },
+      }),
+    );
+    expect(fix).toBe(
+      `the identity 'client-1' may not push to registry 'hyfregistry': give it the AcrPush role on the registry (az role assignment create --role AcrPush --assignee client-1 --scope ${ACR_ID})`,
+    );
+  });
+
+  it('not logged in to another registry: registry-username / registry-password or a login step', () => {
+    expect(
+      knownFix('denied: requested access to the resource is denied', ctx({ login: 'none', server: 'ghcr.io' })),
+    ).toMatch(/^not logged in to registry 'ghcr.io': set inputs registry-username and registry-password/);
+    expect(
+      knownFix('unauthorized: incorrect username or password', ctx({ login: 'credentials', phase: 'login' })),
+    ).toMatch(/refused registry-username and registry-password/);
+  });
+
+  it('repository not lowercase, no Dockerfile, no daemon, no buildx, image not loaded, foreign CPU', () => {
+    expect(
+      knownFix('invalid reference format: repository name must be lowercase', ctx({ image: 'r.io/MyApp:1' })),
+    ).toMatch(/lowercase only: write 'r.io\/myapp:1'/);
+    expect(
+      knownFix(
+        'ERROR: failed to solve: failed to read dockerfile: open Dockerfile: no such file or directory',
+        ctx({ phase: 'build' }),
+      ),
+    ).toMatch(/has no Dockerfile/);
+    expect(
+      knownFix(
+        'unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat /w/Dockerfile: no such file or directory',
+        ctx({ phase: 'build', dockerfileInput: 'x/Dockerfile' }),
+      ),
+    ).toMatch(/^input 'dockerfile' \('x\/Dockerfile'\) was not found/);
+    expect(
+      knownFix(
+        'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+        ctx({ phase: 'build' }),
+      ),
+    ).toMatch(/Docker daemon is not running/);
+    expect(
+      knownFix('ERROR: BuildKit is enabled but the buildx component is missing or broken.', ctx({ phase: 'build' })),
+    ).toMatch(/install docker-buildx/);
+    expect(knownFix('An image does not exist locally with the tag: hyf.azurecr.io/app', ctx())).toMatch(
+      /driver: docker/,
+    );
+    expect(knownFix('exec /bin/sh: exec format error', ctx({ phase: 'build' }))).toMatch(/setup-qemu-action/);
+  });
+
+  it('a build step that fails on file permissions is not mistaken for a registry login problem', () => {
+    expect(knownFix('/bin/sh: 1: ./run.sh: Permission denied', ctx({ phase: 'build' }))).toBeUndefined();
+    expect(knownFix('pull access denied for private/base, repository does not exist', ctx({ phase: 'build' }))).toMatch(
+      /could not pull a base image/,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The orchestration, with a scripted CLI (what the CLI answers is scripted; what the action sends it is checked)
+
+function jwt(payload: Record<string, unknown>): string {
+  const enc = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+  return `${enc({ alg: 'RS256', typ: 'JWT' })}.${enc(payload)}.c2ln`;
+}
+
+interface Call {
+  tool: string;
+  args: string[];
+  env: Record<string, string>;
+  input?: string;
+  /** What the temporary login store held when the call ran. */
+  store?: { dir: string; config?: string; entries: string[] };
+}
+
+function scriptedCli(answers: {
+  docker?: 'ok' | 'no-daemon' | 'missing';
+  podman?: boolean;
+  push?: ExecResult;
+  build?: ExecResult;
+  login?: ExecResult;
+}): { run: Runner; calls: Call[] } {
+  const calls: Call[] = [];
+  const run: Runner = async (tool, args, options) => {
+    const dir = options.env.DOCKER_CONFIG;
+    const call: Call = {
+      tool,
+      args,
+      env: options.env,
+      ...(options.input ? { input: options.input.toString('utf8') } : {}),
+      ...(dir && existsSync(dir)
+        ? {
+            store: {
+              dir,
+              config: existsSync(join(dir, 'config.json')) ? readFileSync(join(dir, 'config.json'), 'utf8') : undefined,
+              entries: ['cli-plugins', 'buildx'].filter((e) => existsSync(join(dir, e))),
+            },
+          }
+        : {}),
+    };
+    calls.push(call);
+    const ok: ExecResult = { exitCode: 0, stdout: '', stderr: '' };
+    if (args[0] === 'version') {
+      if (tool === 'docker') {
+        if ((answers.docker ?? 'ok') === 'missing') throw new Error('Unable to locate executable file: docker');
+        if (answers.docker === 'no-daemon')
+          return {
+            exitCode: 1,
+            stdout: '',
+            stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.',
+          };
+        return { ...ok, stdout: '28.2.2\n' };
+      }
+      if (!answers.podman) throw new Error('Unable to locate executable file: podman');
+      return { ...ok, stdout: '4.3.1\n' };
+    }
+    if (args[0] === 'login') return answers.login ?? { ...ok, stdout: 'Login Succeeded' };
+    if (args[0] === 'build') return answers.build ?? ok;
+    if (args[0] === 'push') {
+      if (tool === 'podman') {
+        const file = args[args.indexOf('--digestfile') + 1]!;
+        writeFileSync(file, DIGEST);
+      }
+      return answers.push ?? { ...ok, stdout: `1.0: digest: ${DIGEST} size: 527\n` };
+    }
+    return ok;
+  };
+  return { run, calls };
+}
+
+function recordingLog(): BuildLog & { lines: string[]; masked: string[] } {
+  const lines: string[] = [];
+  const masked: string[] = [];
+  return {
+    lines,
+    masked,
+    info: (m) => lines.push(m),
+    warning: (m) => lines.push(`warning: ${m}`),
+    debug: () => undefined,
+    mask: (v) => masked.push(v),
+    group: async (name, fn) => {
+      lines.push(`group: ${name}`);
+      return fn();
+    },
+  };
+}
+
+describe('buildAndPush', () => {
+  let home: string;
+  let workspace: string;
+  let runnerTemp: string;
+  const accessToken = jwt({ tid: 'tenant-from-token', aud: 'https://management.azure.com' });
+  const refreshToken = 'acr-refresh-token-value';
+
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'build-unit-home-'));
+    workspace = mkdtempSync(join(tmpdir(), 'build-unit-ws-'));
+    runnerTemp = mkdtempSync(join(tmpdir(), 'build-unit-temp-'));
+    mkdirSync(join(workspace, 'app'));
+    writeFileSync(join(workspace, 'app', 'Dockerfile'), 'FROM scratch\n');
+  });
+  afterEach(() => {
+    for (const d of [home, workspace, runnerTemp]) rmSync(d, { recursive: true, force: true });
+  });
+
+  function setup(image: string, configOver: Parameters<typeof baseConfig>[0] = {}) {
+    const api = new FakeJobApi(new FakeClock());
+    api.registries = [{ id: ACR_ID, name: 'hyfregistry', loginServer: 'hyf.azurecr.io', adminUserEnabled: false }];
+    const exchanges: URLSearchParams[] = [];
+    const fetchStub = (async (url: string | URL | Request, init?: RequestInit) => {
+      expect(String(url)).toBe('https://hyf.azurecr.io/oauth2/exchange');
+      exchanges.push(new URLSearchParams(String(init?.body)));
+      return new Response(JSON.stringify({ refresh_token: refreshToken }), { status: 200 });
+    }) as typeof fetch;
+    const config = baseConfig({
+      image,
+      build: { context: 'app', buildArgs: {} },
+      registry: { identity: 'system' },
+      ...configOver,
+    });
+    const log = recordingLog();
+    const credential = { getToken: async () => ({ token: accessToken, expiresOnTimestamp: Date.now() + 3600_000 }) };
+    return { api, exchanges, fetchStub, config, log, credential };
+  }
+
+  it('docker + ACR: exchanges the identity token, logs in on stdin into a temporary config, pushes, returns the digest', async () => {
+    mkdirSync(join(home, '.docker', 'cli-plugins'), { recursive: true });
+    writeFileSync(
+      join(home, '.docker', 'config.json'),
+      JSON.stringify({ credsStore: 'desktop', auths: { 'ghcr.io': { auth: 'keep' } } }),
+    );
+    const before = readFileSync(join(home, '.docker', 'config.json'), 'utf8');
+    const { api, exchanges, fetchStub, config, log, credential } = setup('hyf.azurecr.io/app:1.0');
+    const cli = scriptedCli({ docker: 'ok' });
+    const result = await buildAndPush(config, {
+      api,
+      credential,
+      live: undefined,
+      run: cli.run,
+      log,
+      env: { HOME: home, PATH: '/usr/bin', RUNNER_TEMP: runnerTemp },
+      fetch: fetchStub,
+      cwd: workspace,
+    });
+    expect(result).toMatchObject({ image: `hyf.azurecr.io/app@${DIGEST}`, digest: DIGEST, cli: 'docker' });
+
+    expect(exchanges.map((f) => Object.fromEntries(f))).toEqual([
+      { grant_type: 'access_token', service: 'hyf.azurecr.io', access_token: accessToken, tenant: 'tenant-from-token' },
+    ]);
+    expect(log.masked).toEqual([accessToken, refreshToken]);
+
+    const [, login, build, push] = cli.calls;
+    expect(login!.args).toEqual([
+      'login',
+      'hyf.azurecr.io',
+      '--username',
+      '00000000-0000-0000-0000-000000000000',
+      '--password-stdin',
+    ]);
+    expect(login!.input).toBe(refreshToken);
+    for (const c of cli.calls) expect(c.args.join(' ')).not.toContain(refreshToken);
+    // The temporary config: other logins kept, no credential store, the user's plugins reachable.
+    expect(login!.store!.dir.startsWith(runnerTemp)).toBe(true);
+    expect(JSON.parse(login!.store!.config!)).toEqual({ auths: { 'ghcr.io': { auth: 'keep' } } });
+    expect(login!.store!.entries).toEqual(['cli-plugins']);
+    expect(build!.env.DOCKER_CONFIG).toBe(login!.store!.dir);
+    expect(build!.args).toEqual([
+      'build',
+      '--tag',
+      'hyf.azurecr.io/app:1.0',
+      '--platform',
+      'linux/amd64',
+      join(workspace, 'app'),
+    ]);
+    expect(push!.args).toEqual(['push', 'hyf.azurecr.io/app:1.0']);
+    // Removed afterwards (the link, not the user's plugins); the user's own config untouched.
+    expect(existsSync(login!.store!.dir)).toBe(false);
+    expect(lstatSync(join(home, '.docker', 'cli-plugins')).isDirectory()).toBe(true);
+    expect(readFileSync(join(home, '.docker', 'config.json'), 'utf8')).toBe(before);
+  });
+
+  it('podman when docker has no daemon: REGISTRY_AUTH_FILE in a temporary folder, digest from --digestfile', async () => {
+    const { api, fetchStub, config, log, credential } = setup('hyf.azurecr.io/app:1.0');
+    const cli = scriptedCli({ docker: 'no-daemon', podman: true });
+    const result = await buildAndPush(config, {
+      api,
+      credential,
+      live: undefined,
+      run: cli.run,
+      log,
+      env: { HOME: home, RUNNER_TEMP: runnerTemp },
+      fetch: fetchStub,
+      cwd: workspace,
+    });
+    expect(result.cli).toBe('podman');
+    expect(result.image).toBe(`hyf.azurecr.io/app@${DIGEST}`);
+    expect(log.lines.join('\n')).toMatch(
+      /Building with podman 4\.3\.1; docker is installed but its daemon does not answer/,
+    );
+    const login = cli.calls.find((c) => c.args[0] === 'login')!;
+    const authFile = login.env.REGISTRY_AUTH_FILE ?? '';
+    expect(authFile.startsWith(runnerTemp)).toBe(true);
+    expect(existsSync(authFile)).toBe(false);
+    expect(cli.calls.find((c) => c.args[0] === 'push')!.args.slice(0, 2)).toEqual(['push', '--digestfile']);
+  });
+
+  it('registry-username / registry-password: no token exchange, the password on stdin and masked', async () => {
+    const { api, exchanges, fetchStub, config, log, credential } = setup('registry.example.com/app:2', {
+      registry: { username: 'robot', password: 'pa55-w0rd-robot' },
+    });
+    const cli = scriptedCli({
+      docker: 'ok',
+      push: { exitCode: 0, stdout: `2: digest: ${DIGEST} size: 1`, stderr: '' },
+    });
+    const result = await buildAndPush(config, {
+      api,
+      credential,
+      live: undefined,
+      run: cli.run,
+      log,
+      env: { HOME: home, RUNNER_TEMP: runnerTemp },
+      fetch: fetchStub,
+      cwd: workspace,
+    });
+    expect(result.image).toBe(`registry.example.com/app@${DIGEST}`);
+    expect(exchanges).toEqual([]);
+    expect(log.masked).toEqual(['pa55-w0rd-robot']);
+    const login = cli.calls.find((c) => c.args[0] === 'login')!;
+    expect(login.args).toEqual(['login', 'registry.example.com', '--username', 'robot', '--password-stdin']);
+    expect(login.input).toBe('pa55-w0rd-robot');
+  });
+
+  it('another registry and no credentials: no login, no temporary store (the CLI’s own login is used)', async () => {
+    const { api, fetchStub, config, log, credential } = setup('ghcr.io/octo/app:3', { registry: {} });
+    const cli = scriptedCli({
+      docker: 'ok',
+      push: { exitCode: 0, stdout: `3: digest: ${DIGEST} size: 1`, stderr: '' },
+    });
+    await buildAndPush(config, {
+      api,
+      credential,
+      live: undefined,
+      run: cli.run,
+      log,
+      env: { HOME: home, RUNNER_TEMP: runnerTemp },
+      fetch: fetchStub,
+      cwd: workspace,
+    });
+    expect(cli.calls.map((c) => c.args[0])).toEqual(['version', 'build', 'push']);
+    expect(cli.calls.every((c) => c.env.DOCKER_CONFIG === undefined)).toBe(true);
+    // One lookup (is ghcr.io a registry of the subscription?), shared by the pull check and the login decision.
+    expect(api.calls).toEqual(['listRegistries']);
+  });
+
+  it('a denied push fails with the CLI’s line and the AcrPush fix, and still removes the login', async () => {
+    const { api, fetchStub, config, log, credential } = setup('hyf.azurecr.io/app:1.0');
+    const cli = scriptedCli({
+      docker: 'ok',
+      push: {
+        exitCode: 1,
+        stdout: 'The push refers to repository [hyf.azurecr.io/app]\n',
+        stderr: 'unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information.\n',
+      },
+    });
+    const error = await buildAndPush(config, {
+      api,
+      credential,
+      live: undefined,
+      run: cli.run,
+      log,
+      env: { HOME: home, RUNNER_TEMP: runnerTemp },
+      fetch: fetchStub,
+      cwd: workspace,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildFailure);
+    expect((error as Error).message).toBe(
+      `Pushing hyf.azurecr.io/app:1.0 with docker failed (exit code 1: unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information): the identity '11111111-1111-1111-1111-111111111111' may not push to registry 'hyfregistry': give it the AcrPush role on the registry (az role assignment create --role AcrPush --assignee 11111111-1111-1111-1111-111111111111 --scope ${ACR_ID}).`,
+    );
+    expect(log.lines).toContain(
+      'Last lines from docker push:\n  unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information.',
+    );
+    const login = cli.calls.find((c) => c.args[0] === 'login')!;
+    expect(existsSync(login.store!.dir)).toBe(false);
+  });
+
+  it('no container CLI: one sentence naming build-context and the fix', async () => {
+    const { api, fetchStub, config, log, credential } = setup('hyf.azurecr.io/app:1.0');
+    const cli = scriptedCli({ docker: 'missing', podman: false });
+    await expect(
+      buildAndPush(config, {
+        api,
+        credential,
+        live: undefined,
+        run: cli.run,
+        log,
+        env: { HOME: home },
+        fetch: fetchStub,
+        cwd: workspace,
+      }),
+    ).rejects.toThrow(
+      new ActionError(
+        "Input 'build-context' needs a container CLI on the runner, but podman is not installed and docker is not installed: use a GitHub-hosted Ubuntu runner (it has Docker), or install Docker or Podman on the self-hosted runner.",
+      ),
+    );
+  });
+
+  it('a build context that is not a folder fails before any command runs', async () => {
+    const { api, fetchStub, config, log, credential } = setup('hyf.azurecr.io/app:1.0', {
+      build: { context: 'src', buildArgs: {} },
+    });
+    const cli = scriptedCli({ docker: 'ok' });
+    await expect(
+      buildAndPush(config, {
+        api,
+        credential,
+        live: undefined,
+        run: cli.run,
+        log,
+        env: { HOME: home },
+        fetch: fetchStub,
+        cwd: workspace,
+      }),
+    ).rejects.toThrow(/^Input 'build-context' is 'src', which is not a folder in the workspace .*actions\/checkout/);
+    expect(cli.calls).toEqual([]);
+  });
+
+  it('a refused token exchange says which registry and what to check', async () => {
+    const { api, config, log, credential } = setup('hyf.azurecr.io/app:1.0');
+    const refuse = (async () =>
+      new Response(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'The access token is invalid.' }] }), {
+        status: 401,
+      })) as unknown as typeof fetch;
+    const cli = scriptedCli({ docker: 'ok' });
+    await expect(
+      buildAndPush(config, {
+        api,
+        credential,
+        live: undefined,
+        run: cli.run,
+        log,
+        env: { HOME: home, RUNNER_TEMP: runnerTemp },
+        fetch: refuse,
+        cwd: workspace,
+      }),
+    ).rejects.toThrow(
+      "Registry 'hyf.azurecr.io' refused to exchange this identity's Azure token for a registry token (HTTP 401: The access token is invalid): check that the registry is in the identity's tenant and that its 'authentication-as-arm' policy is enabled (az acr config authentication-as-arm show -r <registry>).",
+    );
+    expect(cli.calls.map((c) => c.args[0])).toEqual(['version']);
+  });
+});
