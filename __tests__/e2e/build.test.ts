@@ -58,6 +58,8 @@ let acr: StandInAcr;
 let tools: ContainerTools;
 let workspace: string;
 const REGISTRY_RG = 'rg-registry';
+/** RUNNER_TEMP folders of the runs, removed at the end. */
+const temps: string[] = [];
 
 /** Login stores a step may leave behind if it does not clean up (podman's and docker's defaults). */
 function defaultLoginFiles(): string[] {
@@ -82,6 +84,7 @@ async function run(
   env: Record<string, string> = {},
 ): Promise<E2eRun & { runnerTemp: string }> {
   const runnerTemp = mkdtempSync(join(tmpdir(), 'build-runner-temp-'));
+  temps.push(runnerTemp);
   const options: Partial<RunOptions> = {
     workspace,
     env: {
@@ -125,6 +128,7 @@ describe.skipIf(missing.length > 0)('build-context: build, push and deploy by di
     await bed?.close();
     tools?.close();
     if (workspace) rmSync(workspace, { recursive: true, force: true });
+    for (const t of temps) rmSync(t, { recursive: true, force: true });
   });
 
   it('builds with podman, logs in with the OIDC identity (no password), pushes and deploys the registry digest', async () => {
@@ -179,7 +183,6 @@ describe.skipIf(missing.length > 0)('build-context: build, push and deploy by di
     // No credential left behind: the temporary login store is gone, and no default store has the registry.
     expect(readdirSync(r.runnerTemp).filter((f) => /login|digest/.test(f))).toEqual([]);
     expect(loginsLeftFor(acr.loginServer)).toEqual([]);
-    rmSync(r.runnerTemp, { recursive: true, force: true });
   });
 
   it.skipIf(!hasDocker)('builds with the docker CLI the same way (through podman’s Docker API)', async () => {
@@ -204,7 +207,6 @@ describe.skipIf(missing.length > 0)('build-context: build, push and deploy by di
       expect(cmds[2]).toBe(`[command]${which('docker')} push ${image}`);
       expect(readdirSync(r.runnerTemp).filter((f) => /login/.test(f))).toEqual([]);
       expect(loginsLeftFor(acr.loginServer)).toEqual([]);
-      rmSync(r.runnerTemp, { recursive: true, force: true });
     } finally {
       await api.close();
     }
