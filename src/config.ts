@@ -1074,7 +1074,8 @@ export function parseConfig(getInput: (name: string) => string, env: Record<stri
         `cron-expression ${q(cronText)} is not valid: ${e.message}${e.message.endsWith('?') ? '' : '.'}`,
       );
     }
-  } else if (triggerType === 'Schedule') {
+  } else if (triggerType === 'Schedule' && get('job-yaml') === '') {
+    // With job-yaml the schedule may come from the file (checked when the file is applied).
     throw new InputError(
       'cron-expression',
       "trigger-type Schedule needs cron-expression (five fields, UTC), e.g. cron-expression: '0 6 * * *' for every day at 06:00 UTC.",

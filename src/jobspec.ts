@@ -43,6 +43,8 @@ export interface Change {
   field: string;
   from?: string;
   to?: string;
+  /** 'job-yaml' when the definition file asks for this value (the live job differs from the file: drift). */
+  source?: 'job-yaml';
 }
 
 export interface UpdatePlan {
@@ -268,9 +270,17 @@ export function planUpdate(config: Config, live: Job, ctx: UpdateContext): Updat
   if (!liveConf)
     throw new ActionError(`Job '${live.name}' as returned by Azure has no configuration; it cannot be updated safely.`);
 
-  // --- template: the target container
+  // --- template: the target container (looked for only when a container input is given)
   const containers = live.template?.containers ?? [];
-  const target = targetContainer(live, config.containerName);
+  const containerInputs =
+    config.image !== undefined ||
+    config.imageTag !== undefined ||
+    config.command !== undefined ||
+    config.args !== undefined ||
+    config.cpu !== undefined ||
+    config.memory !== undefined ||
+    config.envVars !== undefined;
+  const target = containerInputs ? targetContainer(live, config.containerName) : ({} as Container);
   const updated: Container = { ...target };
   const image = config.image ?? (config.imageTag && target.image ? withTag(target.image, config.imageTag) : undefined);
   if (image !== undefined && image !== target.image) {

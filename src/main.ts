@@ -9,6 +9,7 @@ import { createJobApi, jobResourceId, type JobApi } from './azure.js';
 import { buildAndPush } from './build.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseConfig, secretValuesFromInputs, type Config } from './config.js';
+import { readDefinition } from './definition.js';
 import { deploy, type DeployResult } from './deploy.js';
 import { ActionError, describeAzureError } from './errors.js';
 import {
@@ -98,6 +99,10 @@ export async function main(options: MainOptions = {}): Promise<void> {
       changes: [],
     };
     report = r;
+    // job-yaml: read (masking its secret values first) and checked before any call to Azure.
+    const definition = config.jobYaml
+      ? readDefinition(config.jobYaml, { workspace: process.env.GITHUB_WORKSPACE, mask: core.setSecret })
+      : undefined;
     const { api, credential } = connect(config);
     const jobLabel = `job '${config.jobName}' in resource group '${config.resourceGroup}'`;
 
@@ -111,23 +116,35 @@ export async function main(options: MainOptions = {}): Promise<void> {
     let deployed: DeployResult | undefined;
     if (config.wantsDeploy) {
       deployed = await core.group(`Deploy ${config.jobName}`, async () => {
-        const result = await deploy(config, live, {
-          api,
-          mask: core.setSecret,
-          info: core.info,
-          notice: core.notice,
-          warning: core.warning,
-        }).catch((error: unknown) => {
+        const result = await deploy(
+          config,
+          live,
+          {
+            api,
+            mask: core.setSecret,
+            info: core.info,
+            notice: core.notice,
+            warning: core.warning,
+            now: () => clock.now(),
+          },
+          definition,
+        ).catch((error: unknown) => {
           throw describeAzureError(error, live ? 'update' : 'create', jobLabel);
         });
         const verb = config.dryRun ? `would be ${result.operation} (dry run: nothing written)` : result.operation;
         core.info(`Job ${config.jobName}: ${verb}.`);
-        for (const c of result.changes) core.info(`  ${c.field}: ${c.from ?? '(none)'} -> ${c.to ?? '(removed)'}`);
+        for (const c of result.changes) {
+          core.info(
+            `  ${c.field}: ${c.from ?? '(none)'} -> ${c.to ?? '(removed)'}${c.source ? `  [${c.source}]` : ''}`,
+          );
+        }
+        for (const note of result.notes ?? []) core.info(note);
         return result;
       });
       r.operation = deployed.operation;
       r.changes = deployed.changes;
       r.image = deployed.image;
+      if (deployed.notes?.length) r.notes = [...(r.notes ?? []), ...deployed.notes];
     } else if (!live) {
       throw new ActionError(
         `Job '${config.jobName}' was not found in resource group '${config.resourceGroup}': fix 'job-name' / 'resource-group', or set 'image' and 'environment' to create it.`,

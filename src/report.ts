@@ -107,9 +107,15 @@ export function renderSummary(report: Report): string {
   lines.push('');
   if (report.failure) lines.push(`> **Failed:** ${esc(report.failure)}`, '');
   if (report.changes.length) {
-    lines.push('<details><summary>What changed</summary>', '', '| Setting | Before | After |', '|---|---|---|');
-    for (const c of report.changes)
-      lines.push(`| ${esc(c.field)} | ${code(c.from && esc(c.from))} | ${code(c.to && esc(c.to))} |`);
+    // A dry run's plan is what the reader came for: shown open.
+    const title = report.dryRun
+      ? '<details open><summary>Plan: what would change</summary>'
+      : '<details><summary>What changed</summary>';
+    lines.push(title, '', '| Setting | Before | After |', '|---|---|---|');
+    for (const c of report.changes) {
+      const field = `${esc(c.field)}${c.source ? ` (${c.source})` : ''}`;
+      lines.push(`| ${field} | ${code(c.from && esc(c.from))} | ${code(c.to && esc(c.to))} |`);
+    }
     lines.push('', '</details>', '');
   } else if (report.operation === 'unchanged') {
     lines.push('The job already matched the inputs; nothing was written.', '');
