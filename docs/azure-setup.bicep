@@ -56,7 +56,7 @@ param location string = resourceGroup().location
 
 var audiences = ['api://AzureADTokenExchange']
 var branchSubjects = map(branches, branch => 'repo:${githubRepository}:ref:refs/heads/${branch}')
-var environmentSubjects = map(environments, environment => 'repo:${githubRepository}:environment:${environment}')
+var environmentSubjects = map(environments, envName => 'repo:${githubRepository}:environment:${envName}')
 var pullRequestSubjects = allowPullRequests ? ['repo:${githubRepository}:pull_request'] : []
 var subjects = concat(branchSubjects, environmentSubjects, pullRequestSubjects)
 
