@@ -74,11 +74,14 @@ export async function deploy(
   const result = definition
     ? await deployDefinition(config, live, deps, definition)
     : await deployInputs(config, live, deps);
-  if (result.job.configuration?.triggerType === 'Schedule') {
-    const note = nextRunsNote(
-      result.job.configuration.scheduleTriggerConfig?.cronExpression,
-      new Date(deps.now?.() ?? Date.now()),
-    );
+  // A dry run without a file returns the live job: the inputs' trigger and schedule then say what it would be.
+  const conf = result.job.configuration;
+  const trigger = definition ? conf?.triggerType : (config.triggerType ?? conf?.triggerType);
+  if (trigger === 'Schedule') {
+    const cron = definition
+      ? conf?.scheduleTriggerConfig?.cronExpression
+      : (config.cronExpression ?? conf?.scheduleTriggerConfig?.cronExpression);
+    const note = nextRunsNote(cron, new Date(deps.now?.() ?? Date.now()));
     if (note) result.notes = [...(result.notes ?? []), note];
   }
   return result;
@@ -192,7 +195,7 @@ function imageOf(job: Job, containerName: string | undefined): string | undefine
 
 /** The inputs laid over a wire-shaped job (inputs override the file): the same rules as without a file. */
 function applyInputs(config: Config, base: Obj, registry: RegistryPlan, def: Definition): Obj {
-  const model = wireToJob(base);
+  const model = { ...wireToJob(base), name: config.jobName };
   const conf = model.configuration!;
   if (config.triggerType === 'Event' && conf.triggerType !== 'Event') {
     throw new ActionError(

@@ -103,6 +103,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
     const definition = config.jobYaml
       ? readDefinition(config.jobYaml, { workspace: process.env.GITHUB_WORKSPACE, mask: core.setSecret })
       : undefined;
+    if (definition) config.secretValues.push(...definition.secretValues);
     const { api, credential } = connect(config);
     const jobLabel = `job '${config.jobName}' in resource group '${config.resourceGroup}'`;
 

@@ -266,6 +266,12 @@ describe('parseDefinition: the rules of a job', () => {
     );
   });
 
+  it("the README's Jobs as code section shows examples/job.yaml as it is", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.split('## Jobs as code')[1]!.split('\n## ')[0]!;
+    expect(section).toContain(`\`\`\`yaml\n${readFileSync(join(root, 'examples', 'job.yaml'), 'utf8')}\`\`\``);
+  });
+
   it('parses the README example (examples/job.yaml)', () => {
     const d = parseDefinition(readFileSync(join(root, 'examples', 'job.yaml'), 'utf8'), 'examples/job.yaml');
     const props = d.wire.properties as Obj;
