@@ -731,7 +731,7 @@ function checkFile(wire: Obj, file: string, lineOf: (p: string) => number | unde
       const hasValue = s.value !== undefined;
       const hasKv = s.keyVaultUrl !== undefined;
       if (hasValue && hasKv) add(at, `secret '${n}' has both value and keyVaultUrl: keep one`);
-      if (!hasValue && !hasKv) add(at, `secret '${n}' needs a keyVaultUrl (with identity) or a value`);
+      // A secret with only a name (as az containerapp job show prints them) keeps the job's value.
       if (hasKv) {
         if (!/^https:\/\/[^/\s]+\/secrets\/[^/\s]+/i.test(s.keyVaultUrl as string)) {
           add(
@@ -932,7 +932,10 @@ export function overlay(
     if (!idKey) return over;
     const merge = (o: Json): Json => {
       const b = findById(base, idKey, idOf(o, idKey));
-      return ATOMIC.has(itemType) || b === undefined ? o : (overlay(b, o, kind.item) ?? o);
+      if (b === undefined) return o;
+      // a secret named without value or keyVaultUrl (az containerapp job show prints them so) keeps the job's
+      if (itemType === 'Secret' && isObj(o) && o.value === undefined && o.keyVaultUrl === undefined) return b;
+      return ATOMIC.has(itemType) ? o : (overlay(b, o, kind.item) ?? o);
     };
     if (ADDITIVE.has(itemType)) {
       const out = base.map((b) => {
@@ -1125,7 +1128,7 @@ class Differ {
     }
     const fileItem = (id: string | undefined): FileSide => (file === NO_FILE ? NO_FILE : findById(file, idKey, id));
     const label = (id: string | undefined): string => `${path}[${shortId(id ?? '?')}]`;
-    const before = changesCount(this);
+    const before = this.changes.length;
     for (const item of l) {
       const id = idOf(item, idKey);
       if (findById(d, idKey, id) === undefined) this.add(label(id), show(item, itemT), undefined, desired, file);
@@ -1142,12 +1145,8 @@ class Differ {
         this.value(old ?? {}, item, fileItem(id), { t: itemT }, label(id), idKey);
       }
     }
-    if (changesCount(this) === before) this.add(path, 'in another order', 'in the order given', desired, file);
+    if (this.changes.length === before) this.add(path, 'in another order', 'in the order given', desired, file);
   }
-}
-
-function changesCount(d: Differ): number {
-  return d.changes.length;
 }
 
 /**
@@ -1217,7 +1216,12 @@ export function describeCreate(desired: Obj): Change[] {
  * job has; Key Vault secrets, scale rules, registries and identity settings use identities the job has; volume mounts
  * name volumes; every container has an image; an Event job has scale rules. Problems in the file name its line.
  */
-export function checkReferences(desired: Obj, def: Definition | undefined, jobName: string): void {
+export function checkReferences(
+  desired: Obj,
+  def: Definition | undefined,
+  jobName: string,
+  existingSecrets: ReadonlySet<string> = new Set(),
+): void {
   const issues: Issue[] = [];
   const add = (path: string, text: string): void => {
     issues.push({ line: def?.lines.get(path), text });
@@ -1284,6 +1288,11 @@ export function checkReferences(desired: Obj, def: Definition | undefined, jobNa
   for (const s of (conf.secrets ?? []) as Obj[]) {
     if (s.keyVaultUrl !== undefined) {
       needIdentity(`configuration.secrets[${s.name}]`, `Key Vault secret '${s.name}'`, s.identity);
+    } else if (s.value === undefined && !existingSecrets.has(String(s.name))) {
+      add(
+        `configuration.secrets[${s.name}]`,
+        `secret '${s.name}' has no value and the job does not have it yet: pass the value in input 'secrets' (${s.name}=\${{ secrets.… }}) or make it a Key Vault reference (keyVaultUrl and identity)`,
+      );
     }
   }
   for (const r of (conf.registries ?? []) as Obj[]) {

@@ -324,7 +324,7 @@ async function deployDefinition(
     fromFile = applyFile(liveWire, def);
   }
   const desired = applyInputs(config, fromFile, registry, def);
-  checkReferences(desired, def, config.jobName);
+  checkReferences(desired, def, config.jobName, new Set((live.configuration?.secrets ?? []).map((x) => x.name ?? '')));
   const diff = diffJobs(liveWire, desired, fromFile);
   const drift = diff.changes.filter((c) => c.source === 'job-yaml');
   const owned = `${drift.length} setting${drift.length === 1 ? '' : 's'} the file owns (${drift.map((c) => c.field).join(', ')})`;

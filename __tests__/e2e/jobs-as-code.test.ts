@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -384,6 +385,18 @@ ${
     expect(r.log).toContain(
       `configuration.eventTriggerConfig.scale.rules[orders-queue].identity: (none) -> ${identity()}  [job-yaml]`,
     );
+  });
+
+  it('takes what az containerapp job show -o yaml prints as it is: nothing to change', async () => {
+    // The GET view: read-only members (id, systemData, provisioningState, principalId...) and secrets by name only.
+    const shown = liveJob(job);
+    for (const secret of shown.properties.configuration.secrets) delete secret.value;
+    const r = await run({ 'job-name': job, 'job-yaml': file('shown.yaml', stringify(shown)) });
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(r.outputs['job-operation']).toBe('unchanged');
+    expect(r.writes).toEqual([]);
+    expect(r.log).toContain("No drift: the live job matches job-yaml file 'shown.yaml'");
   });
 
   it('refuses a scale rule that uses an identity the job does not have, naming the line', async () => {

@@ -396,6 +396,19 @@ describe('applying a file over a live job, and the plan', () => {
     expect(JSON.stringify(diff.changes)).not.toContain('n3w-value');
   });
 
+  it('keeps the value of a secret the file names without one (as az containerapp job show prints secrets)', () => {
+    const l = live();
+    const d = def(lines('properties:', '  configuration:', '    secrets: [{name: pg}]'));
+    const fromFile = applyFile(l, d);
+    expect(((fromFile.properties as Obj).configuration as Obj).secrets).toEqual([{ name: 'pg', value: 'pg-value' }]);
+    expect(diffJobs(l, fromFile, fromFile)).toEqual({ changes: [] });
+    expect(() => checkReferences(fromFile, d, 'job', new Set(['pg']))).not.toThrow();
+    const fresh = def(lines('properties:', '  configuration:', '    secrets: [{name: api}]'));
+    expect(() => checkReferences(applyFile(l, fresh), fresh, 'job', new Set(['pg']))).toThrow(
+      "job-yaml file 'job.yaml' line 3: secret 'api' has no value and the job does not have it yet: pass the value in input 'secrets' (api=${{ secrets.… }}) or make it a Key Vault reference (keyVaultUrl and identity).",
+    );
+  });
+
   it('removes a user-assigned identity the file drops with null, and sends the identity whole', () => {
     const l = { ...live(), identity: { type: 'SystemAssigned,UserAssigned', userAssignedIdentities: { [UAI]: {} } } };
     const d = def(lines('identity: {type: SystemAssigned}'));
