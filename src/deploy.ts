@@ -273,7 +273,7 @@ async function deployDefinition(
       );
     }
     const base = applyFile(createDefaults(config, def, envId, location), def);
-    ((base.properties as Obj).environmentId as string) = envId;
+    (base.properties as Obj).environmentId = envId;
     base.location = location;
     for (const c of (((base.properties as Obj).template as Obj).containers ?? []) as Obj[]) {
       c.resources ??= { cpu: CREATE_DEFAULTS.cpu, memory: CREATE_DEFAULTS.memory };
@@ -327,7 +327,9 @@ async function deployDefinition(
   checkReferences(desired, def, config.jobName, new Set((live.configuration?.secrets ?? []).map((x) => x.name ?? '')));
   const diff = diffJobs(liveWire, desired, fromFile);
   const drift = diff.changes.filter((c) => c.source === 'job-yaml');
-  const owned = `${drift.length} setting${drift.length === 1 ? '' : 's'} the file owns (${drift.map((c) => c.field).join(', ')})`;
+  const fields = drift.slice(0, 8).map((c) => c.field);
+  if (drift.length > 8) fields.push(`and ${drift.length - 8} more`);
+  const owned = `${drift.length} setting${drift.length === 1 ? '' : 's'} the file owns (${fields.join(', ')})`;
   const notes = !drift.length
     ? [`No drift: the live job matches job-yaml file '${file}' in every setting the file owns.`]
     : config.dryRun

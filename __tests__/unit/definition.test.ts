@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateJobKeys, OUTPUT_FILE } from '../../scripts/gen-job-keys.ts';
+import { parseConfig } from '../../src/config.ts';
 import {
   applyFile,
   checkReferences,
@@ -478,6 +479,29 @@ describe('checkReferences', () => {
     const d = parseDefinition(lines('properties:', '  template:', '    containers: [{name: app}]'), 'job.yaml');
     expect(() => checkReferences(d.wire, d, 'job')).toThrow(
       "job-yaml file 'job.yaml' line 3: container 'app' has no image: set input 'image', or image under properties.template.containers.",
+    );
+  });
+});
+
+describe('inputs with job-yaml', () => {
+  const inputs = (extra: Record<string, string>) => (name: string) =>
+    ({
+      'resource-group': 'rg-data',
+      'job-name': 'job',
+      'subscription-id': '00000000-0000-0000-0000-000000000000',
+      ...extra,
+    })[name] ?? '';
+
+  it('trigger-type Schedule may take its schedule from the file; without a file it needs cron-expression', () => {
+    const c = parseConfig(inputs({ 'job-yaml': 'job.yaml', 'trigger-type': 'Schedule' }), {});
+    expect([c.jobYaml, c.triggerType, c.cronExpression, c.wantsDeploy]).toEqual([
+      'job.yaml',
+      'Schedule',
+      undefined,
+      true,
+    ]);
+    expect(() => parseConfig(inputs({ 'trigger-type': 'Schedule', image: 'x:1' }), {})).toThrow(
+      /needs cron-expression/,
     );
   });
 });
