@@ -148,6 +148,8 @@ export function secretValuesInYaml(text: string): string[] {
             const v = String(p.value.value);
             if (v !== '') out.add(v);
             if (p.value.source && p.value.source !== v) out.add(p.value.source);
+            // the runner masks a multi-line value line by line
+            for (const line of v.split(/\r?\n/)) if (line.trim().length >= 4 && line !== v) out.add(line.trim());
           }
         }
       }
@@ -439,6 +441,8 @@ class Parser {
       ...extra,
     ];
     const at = where ? `in ${where}` : 'at the top level';
+    if (key === '<<')
+      return this.issue(keyNode, `YAML merge keys ('<<') are not supported (${at}): write the keys out`);
     const exact = known.find((k) => k.toLowerCase() === key.toLowerCase());
     if (exact) return this.issue(keyNode, `unknown key '${key}' ${at}: keys are case-sensitive, write '${exact}'`);
     const near = nearestKey(key, known);

@@ -183,6 +183,27 @@ describe('parseDefinition: keys', () => {
     expect(secretValuesInYaml(lines('configuration:', '  secrets:', '    - name: a', '      value: 12345'))).toContain(
       '12345',
     );
+    // a multi-line value is masked whole and line by line, as the runner masks
+    const pem = lines(
+      'secrets:',
+      '  - name: cert',
+      '    value: |',
+      '      -----BEGIN KEY-----',
+      '      AbCdEf0123',
+      '      -----END KEY-----',
+    );
+    expect(secretValuesInYaml(pem)).toEqual(
+      expect.arrayContaining(['-----BEGIN KEY-----\nAbCdEf0123\n-----END KEY-----\n', 'AbCdEf0123']),
+    );
+  });
+
+  it('says YAML merge keys are not supported', () => {
+    expect(problem(lines('base: &b {replicaTimeout: 5}', 'properties:', '  configuration:', '    <<: *b'))).toContain(
+      "line 1: unknown key 'base' at the top level",
+    );
+    expect(problem(lines('properties:', '  configuration:', '    <<: {replicaTimeout: 5}'))).toBe(
+      "job-yaml file 'job.yaml' line 3: YAML merge keys ('<<') are not supported (in properties.configuration): write the keys out.",
+    );
   });
 });
 
