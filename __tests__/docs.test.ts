@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -13,9 +13,13 @@ describe('documentation', () => {
     expect(applyReference(readme, read('action.yml'))).toBe(readme);
   });
 
-  it('action.yml carries every input and output of the binding interface', () => {
+  // The design document lives beside the repository (../shared) on the project's machines, not on GitHub.
+  const interfaceDoc = join(root, '..', 'shared', 'design', 'interface.md');
+  if (!existsSync(interfaceDoc))
+    console.warn(`SKIPPED: ${interfaceDoc} is not here, so action.yml is not checked against it.`);
+  it.skipIf(!existsSync(interfaceDoc))('action.yml carries every input and output of the binding interface', () => {
     const action = parse(read('action.yml')) as { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
-    const iface = readFileSync(join(root, '..', 'shared', 'design', 'interface.md'), 'utf8');
+    const iface = readFileSync(interfaceDoc, 'utf8');
     const section = (title: string): string => iface.split(`## ${title}`)[1]!.split('\n## ')[0]!;
     const names = (text: string): string[] =>
       [...text.matchAll(/^\| ([a-z][a-z0-9-]*(?:, [a-z][a-z0-9-]*)*) \|/gm)]
