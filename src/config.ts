@@ -50,6 +50,10 @@ export interface AuthConfig {
   armScope: string;
   /** https://portal.azure.com, https://portal.azure.cn or https://portal.azure.us */
   portalUrl: string;
+  /** Log Analytics query endpoint, no trailing slash (https://api.loganalytics.io for AzureCloud). */
+  logAnalyticsEndpoint: string;
+  /** From the cloud, also when log-analytics-endpoint overrides the endpoint, e.g. https://api.loganalytics.io/.default */
+  logAnalyticsScope: string;
 }
 
 export interface Config {
@@ -94,6 +98,8 @@ export interface Config {
   stopOnCancel: boolean;
   execution: { envVars?: EnvVarSpec[]; command?: string[]; args?: string[]; image?: string };
   logs: boolean;
+  /** How long to wait after the execution for its logs to reach Log Analytics, when they were not streamed live. */
+  logsWaitSec: number;
   dryRun: boolean;
   apiVersion?: string;
   /** true when any input asks to change the job (image, image-tag, build, env-vars, secrets, resources, trigger...). */
@@ -119,7 +125,14 @@ export interface ImageReference {
 
 const CLOUDS: Record<
   CloudName,
-  { armEndpoint: string; authorityHost: string; armScope: string; portalUrl: string; acrSuffix: string }
+  {
+    armEndpoint: string;
+    authorityHost: string;
+    armScope: string;
+    portalUrl: string;
+    acrSuffix: string;
+    logAnalyticsEndpoint: string;
+  }
 > = {
   AzureCloud: {
     armEndpoint: 'https://management.azure.com',
@@ -127,6 +140,7 @@ const CLOUDS: Record<
     armScope: 'https://management.azure.com/.default',
     portalUrl: 'https://portal.azure.com',
     acrSuffix: 'azurecr.io',
+    logAnalyticsEndpoint: 'https://api.loganalytics.io',
   },
   AzureChinaCloud: {
     armEndpoint: 'https://management.chinacloudapi.cn',
@@ -134,6 +148,7 @@ const CLOUDS: Record<
     armScope: 'https://management.chinacloudapi.cn/.default',
     portalUrl: 'https://portal.azure.cn',
     acrSuffix: 'azurecr.cn',
+    logAnalyticsEndpoint: 'https://api.loganalytics.azure.cn',
   },
   AzureUSGovernment: {
     armEndpoint: 'https://management.usgovcloudapi.net',
@@ -141,8 +156,13 @@ const CLOUDS: Record<
     armScope: 'https://management.usgovcloudapi.net/.default',
     portalUrl: 'https://portal.azure.us',
     acrSuffix: 'azurecr.us',
+    logAnalyticsEndpoint: 'https://api.loganalytics.us',
   },
 };
+
+/** How long to wait for late Log Analytics ingestion by default, and at most (input logs-wait). */
+export const DEFAULT_LOGS_WAIT_SEC = 30;
+const MAX_LOGS_WAIT_SEC = 600;
 
 const AUTH_TYPES: readonly AuthType[] = ['auto', 'oidc', 'azure-cli', 'managed-identity'];
 const TRIGGER_TYPES: readonly TriggerType[] = ['Manual', 'Schedule', 'Event'];
@@ -822,6 +842,12 @@ export function parseConfig(getInput: (name: string) => string, env: Record<stri
     authorityHost: parseEndpoint('authority-host', get('authority-host'), cloudInfo.authorityHost),
     armScope: cloudInfo.armScope,
     portalUrl: cloudInfo.portalUrl,
+    logAnalyticsEndpoint: parseEndpoint(
+      'log-analytics-endpoint',
+      get('log-analytics-endpoint'),
+      cloudInfo.logAnalyticsEndpoint,
+    ),
+    logAnalyticsScope: `${cloudInfo.logAnalyticsEndpoint}/.default`,
   };
 
   // --- Target ------------------------------------------------------------------------------------------------
@@ -1194,6 +1220,14 @@ export function parseConfig(getInput: (name: string) => string, env: Record<stri
   const executionImageText = get('execution-image');
   if (executionImageText !== '') parseImage('execution-image', executionImageText, warnings);
   const logs = parseBoolean('logs', get('logs'), true);
+  const logsWaitText = get('logs-wait');
+  const logsWaitSec = logsWaitText === '' ? DEFAULT_LOGS_WAIT_SEC : parseDuration(logsWaitText, 'logs-wait');
+  if (logsWaitSec > MAX_LOGS_WAIT_SEC) {
+    throw new InputError(
+      'logs-wait',
+      `logs-wait must be at most ${MAX_LOGS_WAIT_SEC / 60} minutes, not ${q(logsWaitText)}: it delays the step's result; e.g. 30s, or 0 to not wait for Log Analytics.`,
+    );
+  }
   const dryRun = parseBoolean('dry-run', get('dry-run'), false);
   const apiVersion = get('api-version') || undefined;
   if (apiVersion !== undefined) {
@@ -1304,6 +1338,7 @@ export function parseConfig(getInput: (name: string) => string, env: Record<stri
       image: executionImageText || undefined,
     },
     logs,
+    logsWaitSec,
     dryRun,
     apiVersion,
     wantsDeploy,

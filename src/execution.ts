@@ -176,6 +176,10 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Called with each status read (for tests and progress). */
   onStatus?(execution: JobExecution): void;
+  /** Sleeps between reads, returning early when woken (e.g. a replica's log stream ended). Default clock.sleep. */
+  waker?: { sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> };
+  /** Delay before the next read given the time since the start (default pollDelay; rarer while logs stream). */
+  pacing?(elapsedMs: number): number;
 }
 
 /** How many reads in a row may fail (after the SDK's own retries) before the watch gives up. */
@@ -216,7 +220,8 @@ export async function watchExecution(api: JobApi, name: string, options: WatchOp
     }
     if (isFinal(status)) return outcomeOf(canonicalFinal(status), last, now);
     if (now >= deadline) return timeout(api, name, last, options);
-    await clock.sleep(Math.min(pollDelay(now - started), deadline - now), signal);
+    const delay = Math.min(options.pacing?.(now - started) ?? pollDelay(now - started), deadline - now);
+    await (options.waker ? options.waker.sleep(clock, delay, signal) : clock.sleep(delay, signal));
   }
 }
 

@@ -172,16 +172,47 @@ export async function main(options: MainOptions = {}): Promise<void> {
         const timeoutSec =
           config.timeoutSec ??
           defaultTimeoutSec(job.configuration?.replicaTimeout, job.configuration?.replicaRetryLimit);
-        const outcome: Outcome = await core.group(`Execution ${name}`, () =>
-          watchExecution(api, name, {
-            clock,
-            log: logger,
-            timeoutSec,
-            onTimeout: config.onTimeout,
-            stopOnCancel: config.stopOnCancel,
-            signal: cancelled.signal,
-          }),
-        );
+        // The summary is not masked by the runner: hide the known secret values in what comes from containers.
+        const maskText = (text: string): string =>
+          config.secretValues.reduce((t, v) => (v ? t.split(v).join('***') : t), text);
+        // logs: true streams the replicas' output in groups of its own, so the watch prints outside a group.
+        const logs: ExecutionLogs | undefined = config.logs
+          ? startExecutionLogs({
+              config,
+              job,
+              jobApi: api,
+              logsApi: createLogsApi({
+                credential,
+                subscriptionId: config.auth.subscriptionId,
+                resourceGroup: config.resourceGroup,
+                jobName: config.jobName,
+                armEndpoint: config.auth.armEndpoint,
+                armScope: config.auth.armScope,
+                logAnalyticsEndpoint: config.auth.logAnalyticsEndpoint,
+                logAnalyticsScope: config.auth.logAnalyticsScope,
+                userAgent: USER_AGENT,
+              }),
+              execution: name,
+              clock,
+              out: { ...logger, line: core.info, secret: core.setSecret },
+              mask: maskText,
+            })
+          : undefined;
+        const outcome: Outcome = await watchExecution(api, name, {
+          clock,
+          log: logger,
+          timeoutSec,
+          onTimeout: config.onTimeout,
+          stopOnCancel: config.stopOnCancel,
+          signal: cancelled.signal,
+          ...logs?.watch,
+        });
+        // Best effort, bounded: the logs never change the result (see logs-run.ts for the time it may add).
+        const seen = await logs?.finish(outcome, cancelled.signal).catch((error: unknown) => {
+          core.debug(`Logs: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          return undefined;
+        });
+        if (seen) r.logs = { ...seen.summary, tail: seen.summary.tail.map(maskText) };
         // Post has nothing left to do unless the execution may still be running against the user's wishes.
         const handled =
           isFinal(outcome.status) ||
@@ -199,8 +230,10 @@ export async function main(options: MainOptions = {}): Promise<void> {
           message: outcome.message,
           stoppedByAction: outcome.stoppedByAction,
         };
-        if (outcome.status !== 'Succeeded')
-          throw new ActionError(describeFailure(outcome, config.jobName, name, timeoutSec));
+        if (outcome.status !== 'Succeeded') {
+          const evidence: Evidence = seen?.evidence ?? { job, events: [], tailOf: () => [], waiting: [] };
+          throw new ActionError(maskText(diagnose(outcome, config.jobName, name, timeoutSec, evidence).message));
+        }
         core.info(`Execution ${name} succeeded in ${outcome.durationSec ?? '?'} s.`);
       } else {
         core.saveState(STATE_DONE, 'true');

@@ -31,6 +31,15 @@ export interface Report {
   /** Extra lines, e.g. the next scheduled runs. */
   notes?: string[];
   failure?: string;
+  /** The execution's log: its last lines (secrets already masked) and where to find the rest. */
+  logs?: {
+    tail: string[];
+    source?: 'live' | 'log-analytics';
+    note?: string;
+    /** A Log Analytics query for the execution's console logs. */
+    query: string;
+    queryUrl?: string;
+  };
 }
 
 export function portalJobUrl(portalBase: string, tenantId: string | undefined, jobId: string): string {
@@ -121,9 +130,49 @@ export function renderSummary(report: Report): string {
     lines.push('The job already matched the inputs; nothing was written.', '');
   }
   for (const n of report.notes ?? []) lines.push(n, '');
+  const logs = report.logs;
+  if (logs) lines.push(...renderLogs(logs));
   lines.push(
-    `[Job in the Azure portal](${jobUrl})${ex ? ` · [Execution history](${portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId)})` : ''}`,
+    `[Job in the Azure portal](${jobUrl})${ex ? ` · [Execution history](${portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId)})` : ''}${logs?.queryUrl ? ` · [Logs in Log Analytics](${logs.queryUrl})` : ''}`,
     '',
   );
   return lines.join('\n');
+}
+
+/** A fence longer than any run of backticks in the text, so log lines cannot close it. */
+function fence(text: string): string {
+  const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+  return '`'.repeat(longest + 1);
+}
+
+function renderLogs(logs: NonNullable<Report['logs']>): string[] {
+  const out: string[] = [];
+  if (logs.tail.length) {
+    const body = logs.tail.join('\n');
+    const f = fence(body);
+    const from = logs.source === 'log-analytics' ? ' (from Log Analytics)' : '';
+    out.push(
+      `<details open><summary>Last ${logs.tail.length} lines of the log${from}</summary>`,
+      '',
+      `${f}text`,
+      body,
+      f,
+      '',
+      '</details>',
+      '',
+    );
+  }
+  if (logs.note) out.push(esc(logs.note), '');
+  const qf = fence(logs.query);
+  out.push(
+    '<details><summary>Log Analytics query for this execution</summary>',
+    '',
+    `${qf}kusto`,
+    logs.query,
+    qf,
+    '',
+    '</details>',
+    '',
+  );
+  return out;
 }

@@ -87,7 +87,7 @@ export interface TokenRequestRecord {
   outcome: 'issued' | number;
 }
 
-/** The resources of the public cloud and the sovereign clouds that ARM / Graph / Key Vault / Storage answer as. */
+/** The resources of the public cloud and the sovereign clouds that ARM / Graph / Key Vault / Storage / Log Analytics answer as. */
 export const DEFAULT_RESOURCES = [
   'https://management.azure.com',
   'https://management.core.windows.net',
@@ -98,6 +98,9 @@ export const DEFAULT_RESOURCES = [
   'https://graph.microsoft.com',
   'https://vault.azure.net',
   'https://storage.azure.com',
+  'https://api.loganalytics.io',
+  'https://api.loganalytics.azure.cn',
+  'https://api.loganalytics.us',
 ];
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

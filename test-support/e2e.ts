@@ -113,6 +113,7 @@ export async function startBed(options: StandInOptions = {}, seed: SeedOptions =
         ...standIn.github.issuedTokens.map((t) => t.token),
         ...standIn.entra.issuedAccessTokens,
         ...[...standIn.arm.registries.values()].flatMap((r) => r.passwords ?? []),
+        ...standIn.arm.logStreamTokens.keys(),
       ];
       const leaks = findLeaks(result, secrets);
       if (leaks.length) throw new Error(`The action leaked secrets: ${leaks.join('; ')}`);

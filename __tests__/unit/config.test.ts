@@ -67,6 +67,8 @@ const DEFAULT_AUTH = {
   authorityHost: 'https://login.microsoftonline.com',
   armScope: 'https://management.azure.com/.default',
   portalUrl: 'https://portal.azure.com',
+  logAnalyticsEndpoint: 'https://api.loganalytics.io',
+  logAnalyticsScope: 'https://api.loganalytics.io/.default',
 };
 
 describe('parseConfig: the three uses from the interface', () => {
@@ -96,6 +98,7 @@ describe('parseConfig: the three uses from the interface', () => {
       stopOnCancel: true,
       execution: {},
       logs: true,
+      logsWaitSec: 30,
       dryRun: false,
       wantsDeploy: true,
       secretValues: [],
@@ -121,6 +124,7 @@ describe('parseConfig: the three uses from the interface', () => {
       stopOnCancel: true,
       execution: {},
       logs: true,
+      logsWaitSec: 30,
       dryRun: false,
       wantsDeploy: false,
       secretValues: [],

@@ -1,0 +1,307 @@
+/**
+ * What the job did, end to end: its containers' output streamed live into the workflow log (one group per
+ * replica/container, reconnecting without printing a line twice, parallel and retried replicas), the Log
+ * Analytics fallback when streaming is not possible, the diagnosis of failures, the summary's log tail and
+ * links, and that a log outage or a missing role changes nothing but one warning.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
+import type { ExecutionScript } from '../../standin/index.ts';
+
+const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
+let bed: Bed;
+let seq = 0;
+/** A plain job most tests run (each run's execution follows the script the test gives). */
+let job: string;
+
+beforeAll(async () => {
+  bed = await startBed();
+  job = await newJob();
+});
+afterAll(async () => {
+  await bed?.close();
+});
+
+/** A fresh job for one test. */
+async function newJob(inputs: Record<string, string> = {}): Promise<string> {
+  const name = `log-job-${++seq}`;
+  const r = await bed.run({ 'job-name': name, environment: bed.world.environment, image: IMAGE, ...inputs });
+  expect(r.errors).toEqual([]);
+  return name;
+}
+
+function run(
+  job: string,
+  script: ExecutionScript,
+  inputs: Record<string, string> = {},
+  options: Parameters<Bed['run']>[1] = {},
+): Promise<E2eRun> {
+  bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, job, script);
+  return bed.run(
+    {
+      'job-name': job,
+      start: 'true',
+      'log-analytics-endpoint': bed.standIn.urls.loganalytics,
+      ...inputs,
+    },
+    options,
+  );
+}
+
+/**
+ * The log lines of the groups whose title matches (the harness shows a group as "▼ title" and its lines
+ * indented), a stream's "(continued)" groups included.
+ */
+function group(r: E2eRun, title: RegExp): string[] {
+  const lines = r.log.split('\n');
+  const out: string[] = [];
+  lines.forEach((l, at) => {
+    if (!l.startsWith('▼ ') || !title.test(l)) return;
+    for (const m of lines.slice(at + 1)) {
+      if (!m.startsWith('  ')) break;
+      out.push(m.slice(2));
+    }
+  });
+  return out;
+}
+
+const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
+const text = (lines: string[]): string[] => lines.filter((l) => TS.test(l)).map((l) => l.replace(TS, ''));
+/** The first group title of each stream. */
+const groupTitles = (r: E2eRun): string[] =>
+  r.log.split('\n').filter((l) => l.startsWith('▼ Logs: ') && !l.endsWith(' (continued)'));
+
+describe('live logs', () => {
+  it("streams one replica's output into a group while it runs, with timestamps, and ends the watch with the stream", async () => {
+    const r = await run(job, {
+      durationMs: 1000,
+      logs: ['fetching weather for 2026-11-01', { text: 'retrying station 42', stream: 'stderr' }, 'wrote 1440 rows'],
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.outputs['execution-status']).toBe('Succeeded');
+    const name = r.outputs['execution-name']!;
+    const titles = groupTitles(r);
+    expect(titles).toHaveLength(1);
+    expect(titles[0]).toMatch(new RegExp(`^▼ Logs: ${name}-[a-z0-9]{5} / ${job}$`));
+    const lines = group(r, /Logs: /);
+    expect(lines.every((l) => TS.test(l))).toBe(true);
+    expect(text(lines)).toEqual(['fetching weather for 2026-11-01', 'retrying station 42', 'wrote 1440 rows']);
+    // Streamed while running: the stream was opened before the execution ended, and the lines come before the
+    // status line that says it ended.
+    const rec = bed.standIn.arm.executionRecord(bed.world.resourceGroup, job, name)!;
+    const stream = r.requests.find((q) => q.host === 'logstream' && q.path.endsWith('/logstream'))!;
+    expect(stream.query).toMatchObject({ follow: 'true', output: 'text', tailLines: '300' });
+    expect(stream.time).toBeLessThan(rec.createdAt + 1000);
+    expect(r.log.indexOf('wrote 1440 rows')).toBeLessThan(r.log.search(/Execution .*: Succeeded/));
+    // The summary ends with the log's last lines and links (job, executions, a ready Log Analytics query).
+    expect(r.summary).toMatch(/Last 3 lines of the log/);
+    expect(r.summary).toContain('wrote 1440 rows');
+    expect(r.summary).toMatch(
+      /\[Logs in Log Analytics\]\(https:\/\/portal\.azure\.com\/#@[^)]*Logs\.ReactView\/resourceId\/[^)]*law-standin[^)]*\)\s*$/,
+    );
+    expect(r.summary).toContain(`ContainerGroupName_s startswith '${name}-'`);
+    // Nothing was asked of Log Analytics: the stream was enough.
+    expect(r.requests.filter((q) => q.host === 'loganalytics')).toEqual([]);
+  });
+
+  it('shows parallel replicas each in its own group, reconnects dropped streams without repeating a line, and follows retries', async () => {
+    const job = await newJob({ parallelism: '2', 'replica-completion-count': '2', 'replica-retry-limit': '1' });
+    bed.standIn.logStream.cutStreams(2, 2);
+    const r = await run(job, {
+      durationMs: 1200,
+      replicaStaggerMs: 300,
+      failedAttempts: 1,
+      exitCode: 3,
+      logs: [
+        'shard {index} try {attempt}: start',
+        'shard {index} try {attempt}: half',
+        'shard {index} try {attempt}: end',
+      ],
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.outputs['execution-status']).toBe('Succeeded');
+    const titles = groupTitles(r);
+    expect(titles).toHaveLength(4); // 2 replicas x 2 tries, each its own replica
+    const all = titles.map((t) =>
+      text(group(r, new RegExp(`^▼ ${t.slice(2).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))),
+    );
+    for (const lines of all) {
+      expect(lines).toHaveLength(3);
+      const [, shard, attempt] = /^shard (\d) try (\d): start$/.exec(lines[0]!)!;
+      expect(lines).toEqual([
+        `shard ${shard} try ${attempt}: start`,
+        `shard ${shard} try ${attempt}: half`,
+        `shard ${shard} try ${attempt}: end`,
+      ]);
+    }
+    expect(all.map((l) => l[0]).sort()).toEqual([
+      'shard 0 try 0: start',
+      'shard 0 try 1: start',
+      'shard 1 try 0: start',
+      'shard 1 try 1: start',
+    ]);
+    // Two streams were cut after 2 lines and reopened.
+    const streams = r.requests.filter((q) => q.host === 'logstream' && q.path.endsWith('/logstream'));
+    expect(streams.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('reads fewer execution statuses while streaming than by polling alone', async () => {
+    const script: ExecutionScript = { durationMs: 2000, logs: ['working'] };
+    const withLogs = await run(job, script);
+    const without = await run(job, script, { logs: 'false' });
+    const reads = (r: E2eRun) => r.arm.filter((q) => q.method === 'GET' && /\/executions\/[^/]+$/.test(q.path)).length;
+    expect(withLogs.outputs['execution-status']).toBe('Succeeded');
+    expect(without.outputs['execution-status']).toBe('Succeeded');
+    expect(reads(withLogs)).toBeLessThan(reads(without));
+    expect(groupTitles(without)).toEqual([]);
+    expect(without.requests.filter((q) => q.host === 'logstream' || q.host === 'loganalytics')).toEqual([]);
+  });
+
+  it('prints container output as text: workflow commands in it do nothing', async () => {
+    const r = await run(job, {
+      durationMs: 600,
+      logs: ['::set-output name=execution-status::Hacked', '::error::not from the action', '::add-mask::wrote'],
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.outputs['execution-status']).toBe('Succeeded');
+    expect(r.masks).not.toContain('wrote');
+    expect(text(group(r, /Logs: /))).toEqual([
+      '::set-output name=execution-status::Hacked',
+      '::error::not from the action',
+      '::add-mask::wrote',
+    ]);
+  });
+});
+
+describe('when live streaming is not possible', () => {
+  it('reads the logs from Log Analytics after the execution, waiting for late ingestion', async () => {
+    bed.standIn.faults.add({ host: 'logstream', kind: 'drop-before', times: Infinity });
+    bed.standIn.logAnalytics.ingestionDelayMs = 1500;
+    try {
+      const r = await run(job, { durationMs: 300, logs: ['loaded 12 files', 'done'] }, { 'logs-wait': '20s' });
+      expect(r.errors).toEqual([]);
+      expect(r.warnings).toEqual([]);
+      expect(r.outputs['execution-status']).toBe('Succeeded');
+      expect(r.log).toMatch(/reading execution .* logs from Log Analytics \(waiting up to 20 s/);
+      expect(text(group(r, /\(from Log Analytics\)$/))).toEqual(['loaded 12 files', 'done']);
+      expect(r.summary).toMatch(/Last 2 lines of the log \(from Log Analytics\)/);
+      // It asked more than once: the first answers came before ingestion.
+      expect(r.requests.filter((q) => q.host === 'loganalytics').length).toBeGreaterThan(2);
+    } finally {
+      bed.standIn.faults.clear();
+      bed.standIn.logAnalytics.ingestionDelayMs = 2000;
+    }
+  });
+
+  it('says when the logs are not in Log Analytics yet, and links the query instead', async () => {
+    bed.standIn.faults.add({ host: 'logstream', kind: 'drop-before', times: Infinity });
+    bed.standIn.logAnalytics.ingestionDelayMs = 10 * 60_000;
+    try {
+      const r = await run(job, { durationMs: 300, logs: ['hello'] }, { 'logs-wait': '2s' });
+      expect(r.outputs['execution-status']).toBe('Succeeded');
+      // the stream host being down is worth a warning: no logs could be shown
+      expect(r.warnings).toEqual([expect.stringMatching(/live streaming failed/)]);
+      expect(r.log).toMatch(/No container logs of execution .* reached Log Analytics within \d+ s/);
+      expect(r.summary).toMatch(/reached Log Analytics within/);
+      expect(r.summary).toMatch(/\[Logs in Log Analytics\]\(/);
+    } finally {
+      bed.standIn.faults.clear();
+      bed.standIn.logAnalytics.ingestionDelayMs = 2000;
+    }
+  });
+
+  it('a log outage changes nothing but one warning', async () => {
+    const script: ExecutionScript = { durationMs: 300, logs: ['x'], outcome: 'Failed', exitCode: 2 };
+    const normal = await run(job, script);
+    bed.standIn.faults.add({ host: 'logstream', kind: 'status', status: 503, times: Infinity });
+    bed.standIn.faults.add({ host: 'loganalytics', kind: 'status', status: 503, times: Infinity });
+    try {
+      const r = await run(job, script, { 'logs-wait': '1s' });
+      expect(r.exitCode).toBe(normal.exitCode);
+      expect(r.warnings).toHaveLength(1);
+      expect(r.warnings[0]).toMatch(/Could not show the job's logs: live streaming failed .*; Log Analytics failed/);
+      const same = ['execution-status', 'exit-code', 'job-id'];
+      expect(same.map((k) => r.outputs[k])).toEqual(same.map((k) => normal.outputs[k]));
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors[0]).toMatch(/exited with code 2/);
+    } finally {
+      bed.standIn.faults.clear();
+    }
+  });
+
+  it('names the roles needed when the identity may not read logs, in one warning', async () => {
+    // Contributor, except for log streams and Log Analytics.
+    const rg = `/subscriptions/${bed.world.subscriptionId}/resourceGroups/${bed.world.resourceGroup}`;
+    const all = bed.standIn.arm.roleAssignments.filter((a) => a.principalId === bed.world.objectId);
+    for (const a of all) bed.standIn.arm.removeRoleAssignment(a);
+    bed.standIn.arm.addRoleAssignment({
+      principalId: bed.world.objectId,
+      scope: rg,
+      actions: ['*'],
+      notActions: ['Microsoft.App/jobs/getAuthToken/action', 'Microsoft.OperationalInsights/*'],
+    });
+    try {
+      const r = await run(job, { durationMs: 300, logs: ['hidden'] }, { 'logs-wait': '1s' });
+      expect(r.errors).toEqual([]);
+      expect(r.outputs['execution-status']).toBe('Succeeded');
+      expect(r.warnings).toHaveLength(1);
+      expect(r.warnings[0]).toMatch(/Microsoft\.App\/jobs\/getAuthToken\/action.*Container Apps Contributor/);
+      expect(r.warnings[0]).toMatch(/Log Analytics Reader/);
+    } finally {
+      for (const a of bed.standIn.arm.roleAssignments.filter((x) => x.principalId === bed.world.objectId))
+        bed.standIn.arm.removeRoleAssignment(a);
+      for (const a of all)
+        bed.standIn.arm.addRoleAssignment({ principalId: a.principalId, scope: a.scope, role: a.roleName });
+    }
+  });
+});
+
+describe('diagnosis', () => {
+  it('explains an image that cannot be pulled: not found, or a registry that refuses the identity', async () => {
+    const notFound = await run(job, { durationMs: 500, outcome: 'ImagePullFailure', pullError: 'NotFound' });
+    expect(notFound.exitCode).toBe(1);
+    expect(notFound.errors).toHaveLength(1);
+    expect(notFound.errors[0]).toMatch(
+      new RegExp(
+        `the image '${IMAGE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' could not be pulled: it was not found in registry 'mcr\\.microsoft\\.com'; check the image name and tag`,
+      ),
+    );
+
+    const acrJob = await newJob({ image: `${bed.world.registryServer}/weather:1`, 'registry-identity': 'system' });
+    const refused = await run(acrJob, { durationMs: 500, outcome: 'ImagePullFailure', pullError: 'Unauthorized' });
+    expect(refused.errors).toHaveLength(1);
+    expect(refused.errors[0]).toMatch(
+      /could not be pulled: registry '.*' refused the job's system-assigned identity; grant it the AcrPull role on the registry/,
+    );
+    expect(refused.outputs['execution-status']).toBe('Failed');
+  });
+
+  it('explains a non-zero exit with the last log lines, in the error and the summary', async () => {
+    const r = await run(
+      job,
+      {
+        durationMs: 800,
+        outcome: 'Failed',
+        exitCode: 3,
+        logs: [
+          'connecting with s3cr3t-Pa55',
+          'Traceback (most recent call last):',
+          'ValueError: no data for 2026-11-01',
+        ],
+      },
+      { secrets: 'db-password=s3cr3t-Pa55', 'env-vars': 'DB_PASSWORD=secretref:db-password' },
+      { secrets: ['s3cr3t-Pa55'] }, // as the runner masks ${{ secrets.* }} values
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(/container .* exited with code 3/);
+    expect(r.errors[0]).toMatch(
+      /Last log lines of .*:\n.*\n.*Traceback \(most recent call last\):\n.*ValueError: no data for 2026-11-01/,
+    );
+    expect(r.summary).toContain('ValueError: no data for 2026-11-01');
+    // secrets masked: in the log by the runner, in the summary by the action
+    expect(r.summary).not.toContain('s3cr3t-Pa55');
+    expect(r.summary).toContain('connecting with ***');
+    expect(r.log).not.toContain('s3cr3t-Pa55');
+  });
+});
