@@ -12,16 +12,12 @@ import { parseConfig, secretValuesFromInputs, type Config } from './config.js';
 import { readDefinition } from './definition.js';
 import { deploy, type DeployResult } from './deploy.js';
 import { ActionError, describeAzureError } from './errors.js';
-import {
-  defaultTimeoutSec,
-  describeFailure,
-  isFinal,
-  startExecution,
-  watchExecution,
-  type Outcome,
-} from './execution.js';
+import { defaultTimeoutSec, isFinal, startExecution, watchExecution, type Outcome } from './execution.js';
 import { executionTemplate } from './jobspec.js';
 import { outputsOf, portalExecutionsUrl, portalJobUrl, renderSummary, type Report } from './report.js';
+import { diagnose, type Evidence } from './diagnose.js';
+import { createLogsApi } from './logs-api.js';
+import { startExecutionLogs, type ExecutionLogs } from './logs-run.js';
 
 export const STATE_EXECUTION = 'execution-name';
 export const STATE_DONE = 'execution-done';
