@@ -104,7 +104,7 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
       `${origin}/subscriptions/${config.auth.subscriptionId}/resourceGroups/${config.resourceGroup}/jobs/${config.jobName}/executions/${execution}/replicas/${replica}/containers/${container}/logstream`,
   });
   const startedAt = clock.now();
-  live.start();
+  // The streams start at the first status read that is not final (live.observe).
 
   return {
     watch: {
@@ -113,6 +113,8 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
       pacing: (elapsedMs) => live.pacing(elapsedMs),
     },
     async finish(outcome, signal) {
+      // An execution over by the first status read: read what its replicas printed, while they are listed.
+      if (!live.started && !signal?.aborted) await live.catchUp();
       await live.finish(signal?.aborted ? 0 : STREAM_GRACE_MS);
       printer.close();
       for (const p of live.problems) out.debug(`Live logs: ${p}`);
@@ -136,11 +138,12 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
         outages.push(`live streaming failed (${live.problems.at(-1) ?? ''})`);
       }
 
-      // The environment's Log Analytics workspace: for the fallback and for the summary's query link.
+      // The environment's Log Analytics workspace: for the fallback, and for the summary's query link when the
+      // run failed or its logs could not be streamed (a successful, streamed run costs no further reads).
       let customerId: string | undefined;
       let envId = job.environmentId;
       try {
-        if (envId && !signal?.aborted) {
+        if (envId && !signal?.aborted && (failed || !streamed)) {
           const env = await d.jobApi.getEnvironment(envId);
           envId = env.id ?? envId;
           customerId = env.appLogsConfiguration?.logAnalyticsConfiguration?.customerId ?? undefined;

@@ -348,15 +348,23 @@ export class LiveLogs {
     this.o = options;
   }
 
+  /** Starts following the replicas (by itself at the first status read that is not final). */
   start(): void {
+    if (this.main) return;
     this.main = this.run().catch((error: unknown) => {
       this.problems.push(`live logs stopped: ${messageOf(error)}`);
     });
   }
 
+  /** Whether the replicas were followed while the execution ran. */
+  get started(): boolean {
+    return this.main !== undefined;
+  }
+
   /** The watch reports each status read here. */
   observe(execution: JobExecution): void {
     this.last = execution;
+    if (!this.main && !this.stopped && !FINAL.has((execution.status ?? '').toLowerCase())) this.start();
     const waiting = this.observers;
     this.observers = [];
     for (const w of waiting) w();
@@ -391,6 +399,32 @@ export class LiveLogs {
     return this.token;
   }
 
+  /**
+   * For an execution that ended before its replicas were followed (it ended by the first status read): reads
+   * what its replicas printed, once, while they are still listed (they disappear soon after the end).
+   */
+  async catchUp(): Promise<void> {
+    if (this.main || this.stopped) return;
+    this.main = (async () => {
+      if (!(await this.fetchToken())) return;
+      try {
+        const replicas = await this.o.api.listReplicas(this.o.execution);
+        for (const r of replicas) {
+          for (const c of r.containers) this.track(r.name, c.name, c.logStreamEndpoint, c.state, c.stateDetails, true);
+        }
+      } catch (error) {
+        if (error instanceof HttpError && error.status === 403) {
+          this.permission = `list the replicas of its executions (Microsoft.App/jobs/executions/read; ${error.code ?? 'AuthorizationFailed'})`;
+          this.state = 'denied';
+        } else {
+          this.problems.push(`listing replicas failed: ${messageOf(error)}`);
+        }
+      }
+    })();
+    await this.main;
+    await Promise.allSettled(this.tasks);
+  }
+
   /** Lets open streams finish for up to `graceMs` (they end with their replica), then stops everything. */
   async finish(graceMs: number): Promise<void> {
     const deadline = this.o.clock.now() + graceMs;
@@ -418,7 +452,7 @@ export class LiveLogs {
     while (!this.stopped) {
       let replicas: ReplicaInfo[] | undefined;
       try {
-        replicas = await this.o.api.listReplicas(this.o.execution, this.stop.signal);
+        replicas = await this.o.api.listReplicas(this.o.execution);
         failures = 0;
       } catch (error) {
         if (this.stopped) return;
@@ -457,7 +491,9 @@ export class LiveLogs {
   private async fetchToken(): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        this.token = (await this.o.api.getStreamToken(this.stop.signal)).token;
+        // Not aborted by a stop: an ARM call in flight ends in milliseconds, and aborting one that is getting
+        // its access token makes the SDK retry it for seconds.
+        this.token = (await this.o.api.getStreamToken()).token;
         this.o.secret?.(this.token);
         return true;
       } catch (error) {
@@ -491,7 +527,14 @@ export class LiveLogs {
     });
   }
 
-  private track(replica: string, container: string, endpoint?: string, state?: string, details?: string): void {
+  private track(
+    replica: string,
+    container: string,
+    endpoint?: string,
+    state?: string,
+    details?: string,
+    once = false,
+  ): void {
     const key = `${replica}/${container}`;
     if (this.tracked.has(key)) return;
     const url = endpoint ?? this.o.streamUrl(replica, container);
@@ -500,7 +543,7 @@ export class LiveLogs {
     this.tracked.set(key, t);
     this.o.printer.open(key, `Logs: ${replica} / ${container}`);
     if (state === 'Waiting' && /pull/i.test(details ?? '')) t.waiting = details;
-    this.tasks.push(this.follow(t, url));
+    this.tasks.push(this.follow(t, url, once));
   }
 
   /** Whether the replica's container has finished, as the last status read says. */
@@ -522,9 +565,10 @@ export class LiveLogs {
     });
   }
 
-  private async follow(t: Tracked, base: string): Promise<void> {
+  /** Follows one container's stream until its replica ended (`once`: reads what it printed, one time). */
+  private async follow(t: Tracked, base: string, once = false): Promise<void> {
     const dedupe = new LineDedupe();
-    const url = `${base}${base.includes('?') ? '&' : '?'}follow=true&output=text&tailLines=${TAIL_LINES}`;
+    const url = `${base}${base.includes('?') ? '&' : '?'}follow=${once ? 'false' : 'true'}&output=text&tailLines=${TAIL_LINES}`;
     let failures = 0;
     let quietReconnects = 0;
     let refreshedToken = false;
@@ -585,7 +629,7 @@ export class LiveLogs {
           t.connected = false;
         }
         this.o.printer.end(t.key);
-        if (this.stopped) return;
+        if (this.stopped || once) return;
         // The stream ended: most likely its replica did. Have the watch look now, then decide.
         this.waker.wake(this.o.clock.now());
         await this.nextObservation(5_000);

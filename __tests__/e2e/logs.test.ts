@@ -93,13 +93,12 @@ describe('live logs', () => {
     expect(stream.query).toMatchObject({ follow: 'true', output: 'text', tailLines: '300' });
     expect(stream.time).toBeLessThan(rec.createdAt + 1000);
     expect(r.log.indexOf('wrote 1440 rows')).toBeLessThan(r.log.search(/Execution .*: Succeeded/));
-    // The summary ends with the log's last lines and links (job, executions, a ready Log Analytics query).
+    // The summary ends with the log's last lines, a ready Log Analytics query and the portal links.
     expect(r.summary).toMatch(/Last 3 lines of the log/);
     expect(r.summary).toContain('wrote 1440 rows');
-    expect(r.summary).toMatch(
-      /\[Logs in Log Analytics\]\(https:\/\/portal\.azure\.com\/#@[^)]*Logs\.ReactView\/resourceId\/[^)]*law-standin[^)]*\)\s*$/,
-    );
     expect(r.summary).toContain(`ContainerGroupName_s startswith '${name}-'`);
+    // A streamed, successful run costs no reads beyond the stream's: no environment or workspace lookups.
+    expect(r.arm.filter((q) => /managedEnvironments|OperationalInsights/.test(q.path))).toEqual([]);
     // Nothing was asked of Log Analytics: the stream was enough.
     expect(r.requests.filter((q) => q.host === 'loganalytics')).toEqual([]);
   });
@@ -155,6 +154,14 @@ describe('live logs', () => {
     expect(reads(withLogs)).toBeLessThan(reads(without));
     expect(groupTitles(without)).toEqual([]);
     expect(without.requests.filter((q) => q.host === 'logstream' || q.host === 'loganalytics')).toEqual([]);
+  });
+
+  it('shows the output of an execution that was over by the first status read', async () => {
+    const r = await run(job, { durationMs: 0, logs: ['quick job: done'] });
+    expect(r.outputs['execution-status']).toBe('Succeeded');
+    expect(text(group(r, /Logs: /))).toEqual(['quick job: done']);
+    const stream = r.requests.find((q) => q.host === 'logstream' && q.path.endsWith('/logstream'))!;
+    expect(stream.query).toMatchObject({ follow: 'false', tailLines: '300' });
   });
 
   it('prints container output as text: workflow commands in it do nothing', async () => {
@@ -299,6 +306,10 @@ describe('diagnosis', () => {
       /Last log lines of .*:\n.*\n.*Traceback \(most recent call last\):\n.*ValueError: no data for 2026-11-01/,
     );
     expect(r.summary).toContain('ValueError: no data for 2026-11-01');
+    // a failed run links the query in the portal, on the environment's workspace
+    expect(r.summary).toMatch(
+      /\[Logs in Log Analytics\]\(https:\/\/portal\.azure\.com\/#@[^)]*Logs\.ReactView\/resourceId\/[^)]*law-standin[^)]*\)\s*$/,
+    );
     // secrets masked: in the log by the runner, in the summary by the action
     expect(r.summary).not.toContain('s3cr3t-Pa55');
     expect(r.summary).toContain('connecting with ***');
