@@ -122,7 +122,7 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
       const permissions: string[] = [];
       if (live.permission)
         permissions.push(
-          `streaming needs a role that may ${live.permission}, such as Container Apps Contributor (or Contributor) on the job`,
+          `streaming needs a role that may ${live.permission}, such as Contributor on the job (or the runner role of the setup guide)`,
         );
       const summary: LogsSummary = {
         tail: printer.tail(SUMMARY_TAIL_LINES),

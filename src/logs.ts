@@ -603,6 +603,7 @@ export class LiveLogs {
         if (connections === 1) this.connectedStreams++;
         else dedupe.reconnect();
         t.connected = true;
+        const connectedAt = this.o.clock.now();
         let partial = '';
         try {
           for await (const chunk of body) {
@@ -634,7 +635,10 @@ export class LiveLogs {
         this.waker.wake(this.o.clock.now());
         await this.nextObservation(5_000);
         if (this.stopped || this.containerDone(t)) return;
-        quietReconnects = printed === 0 ? quietReconnects + 1 : 0;
+        // A stream that ends at once with nothing new, again and again, belongs to a replica that is gone while
+        // the status lags; one that stayed open a while was closed by the service (idle): follow it again.
+        const brief = this.o.clock.now() - connectedAt < 5_000;
+        quietReconnects = printed === 0 && brief ? quietReconnects + 1 : 0;
         if (quietReconnects >= 3) return;
         await this.o.clock.sleep(250 * 2 ** quietReconnects, this.stop.signal);
       }

@@ -252,7 +252,7 @@ describe('when live streaming is not possible', () => {
       expect(r.errors).toEqual([]);
       expect(r.outputs['execution-status']).toBe('Succeeded');
       expect(r.warnings).toHaveLength(1);
-      expect(r.warnings[0]).toMatch(/Microsoft\.App\/jobs\/getAuthToken\/action.*Container Apps Contributor/);
+      expect(r.warnings[0]).toMatch(/Microsoft\.App\/jobs\/getAuthToken\/action.*such as Contributor on the job/);
       expect(r.warnings[0]).toMatch(/Log Analytics Reader/);
     } finally {
       for (const a of bed.standIn.arm.roleAssignments.filter((x) => x.principalId === bed.world.objectId))
