@@ -43,6 +43,8 @@ async function step(title: string, inputs: Record<string, string>, expectFailure
     inputs: { ...base, ...inputs },
     oidc: standIn.oidc,
     env: { NODE_EXTRA_CA_CERTS: tls.caFile },
+    // A private bundle (scripts/bundle-to.ts) instead of the repository's dist/, when set.
+    ...(process.env.E2E_ACTION_DIR ? { actionDir: process.env.E2E_ACTION_DIR } : {}),
     secrets: inputs.secrets ? [inputs.secrets.split('=').slice(1).join('=')] : [],
     onLog: (line) => {
       if (!/^(Run \.\/| {2}with:| {4}[a-z-]+: | {2}env:)/.test(line)) console.log(`  │ ${line}`);
@@ -80,7 +82,17 @@ try {
     secrets: 'postgres-url=postgres://weather:s3cret-pw@db.example/weather',
   });
 
-  standIn.arm.scriptExecutions(world.resourceGroup, job, { durationMs: 3000, outcome: 'Succeeded', exitCode: 0 });
+  standIn.arm.scriptExecutions(world.resourceGroup, job, {
+    durationMs: 3000,
+    outcome: 'Succeeded',
+    exitCode: 0,
+    // what the container prints: streamed into the step's log while it runs
+    logs: [
+      'Fetching observations for 2026-10-31',
+      'Fetched 1440 rows from 12 stations',
+      'Wrote 1440 rows to weather.hourly',
+    ],
+  });
   await step('2. Next push: deploy only the new tag, run it and wait (secrets and env vars stay)', {
     'image-tag': '1.1',
     start: 'true',
@@ -92,6 +104,12 @@ try {
     exitCode: 1,
     reason: 'BackoffLimitExceeded',
     message: 'Job has reached the specified backoff limit',
+    logs: [
+      'Fetching observations for 2026-11-01',
+      'Traceback (most recent call last):',
+      '  File "/app/pipeline.py", line 42, in <module>',
+      "KeyError: 'station_id'",
+    ],
   });
   await step(
     '3. workflow_dispatch rerun with a per-run override: the run fails and so does the step',

@@ -114,7 +114,9 @@ export function renderSummary(report: Report): string {
     if (ex.message) lines.push(`| Message | ${esc(ex.message)} |`);
   }
   lines.push('');
-  if (report.failure) lines.push(`> **Failed:** ${esc(report.failure)}`, '');
+  // With a log tail below, the failure's first line is enough (the lines after it are the container's last lines).
+  const failure = report.logs?.tail.length ? report.failure?.split('\n')[0] : report.failure;
+  if (failure) lines.push(`> **Failed:** ${esc(failure)}`, '');
   if (report.changes.length) {
     // A dry run's plan is what the reader came for: shown open.
     const title = report.dryRun
