@@ -15,6 +15,7 @@
  * workflow commands disabled; a failure ends with the CLI's last lines and, for known cases, the fix.
  */
 import * as core from '@actions/core';
+import { mask } from './secrets.js';
 import * as actionsExec from '@actions/exec';
 import type { TokenCredential } from '@azure/core-auth';
 import type { Job } from '@azure/arm-appcontainers';
@@ -272,7 +273,7 @@ const defaultLog: BuildLog = {
   info: core.info,
   warning: core.warning,
   debug: core.debug,
-  mask: core.setSecret,
+  mask,
   group: core.group,
 };
 

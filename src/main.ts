@@ -15,6 +15,7 @@ import { ActionError, describeAzureError } from './errors.js';
 import { defaultTimeoutSec, isFinal, startExecution, watchExecution, type Outcome } from './execution.js';
 import { executionTemplate } from './jobspec.js';
 import { outputsOf, portalExecutionsUrl, portalJobUrl, renderSummary, type Report } from './report.js';
+import { mask, redact } from './secrets.js';
 import { diagnose, type Evidence } from './diagnose.js';
 import { createLogsApi } from './logs-api.js';
 import { startExecutionLogs, type ExecutionLogs } from './logs-run.js';
@@ -35,9 +36,9 @@ function messageOf(error: unknown): string {
 /** Masks secret input values before anything else can print them, then parses the inputs. */
 export function loadConfig(): Config {
   const getInput = (name: string): string => core.getInput(name);
-  for (const value of secretValuesFromInputs(getInput)) core.setSecret(value);
+  for (const value of secretValuesFromInputs(getInput)) mask(value);
   const config = parseConfig(getInput, process.env);
-  for (const value of config.secretValues) core.setSecret(value);
+  for (const value of config.secretValues) mask(value);
   return config;
 }
 
@@ -97,7 +98,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
     report = r;
     // job-yaml: read (masking its secret values first) and checked before any call to Azure.
     const definition = config.jobYaml
-      ? readDefinition(config.jobYaml, { workspace: process.env.GITHUB_WORKSPACE, mask: core.setSecret })
+      ? readDefinition(config.jobYaml, { workspace: process.env.GITHUB_WORKSPACE, mask })
       : undefined;
     if (definition) config.secretValues.push(...definition.secretValues);
     const { api, credential } = connect(config);
@@ -118,7 +119,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
           live,
           {
             api,
-            mask: core.setSecret,
+            mask,
             info: core.info,
             notice: core.notice,
             warning: core.warning,
@@ -168,9 +169,6 @@ export async function main(options: MainOptions = {}): Promise<void> {
         const timeoutSec =
           config.timeoutSec ??
           defaultTimeoutSec(job.configuration?.replicaTimeout, job.configuration?.replicaRetryLimit);
-        // The summary is not masked by the runner: hide the known secret values in what comes from containers.
-        const maskText = (text: string): string =>
-          config.secretValues.reduce((t, v) => (v ? t.split(v).join('***') : t), text);
         // logs: true streams the replicas' output in groups of its own, so the watch prints outside a group.
         const logs: ExecutionLogs | undefined = config.logs
           ? startExecutionLogs({
@@ -190,8 +188,9 @@ export async function main(options: MainOptions = {}): Promise<void> {
               }),
               execution: name,
               clock,
-              out: { ...logger, line: core.info, secret: core.setSecret },
-              mask: maskText,
+              out: { ...logger, line: core.info, secret: mask },
+              // The summary is not masked by the runner: hide known secret values in what comes from containers.
+              mask: redact,
             })
           : undefined;
         const outcome: Outcome = await watchExecution(api, name, {
@@ -208,7 +207,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
           core.debug(`Logs: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
           return undefined;
         });
-        if (seen) r.logs = { ...seen.summary, tail: seen.summary.tail.map(maskText) };
+        if (seen) r.logs = { ...seen.summary, tail: seen.summary.tail.map(redact) };
         // Post has nothing left to do unless the execution may still be running against the user's wishes.
         const handled =
           isFinal(outcome.status) ||
@@ -228,7 +227,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
         };
         if (outcome.status !== 'Succeeded') {
           const evidence: Evidence = seen?.evidence ?? { job, events: [], tailOf: () => [], waiting: [] };
-          throw new ActionError(maskText(diagnose(outcome, config.jobName, name, timeoutSec, evidence).message));
+          throw new ActionError(redact(diagnose(outcome, config.jobName, name, timeoutSec, evidence).message));
         }
         core.info(`Execution ${name} succeeded in ${outcome.durationSec ?? '?'} s.`);
       } else {
@@ -239,11 +238,11 @@ export async function main(options: MainOptions = {}): Promise<void> {
     const message = messageOf(error);
     if (report) report.failure = message;
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
-    core.setFailed(message);
+    core.setFailed(redact(message));
   } finally {
     if (report) {
       for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
-      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(report)).write();
+      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(redact(renderSummary(report))).write();
     }
   }
 }
