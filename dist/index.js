@@ -65080,8 +65080,6 @@ class GuidedCredential {
 }
 function createCredential(auth, deps) {
     const kind = resolveAuthType(auth, deps.env);
-    let requested = 0;
-    const idTokensRequested = () => requested;
     const authorityOptions = {
         authorityHost: auth.authorityHost,
         disableInstanceDiscovery: !PUBLIC_AUTHORITIES.has(auth.authorityHost),
@@ -65096,7 +65094,6 @@ function createCredential(auth, deps) {
         }
         let claims;
         const getAssertion = async () => {
-            requested += 1;
             let token;
             try {
                 token = await deps.getIDToken(auth.audience);
@@ -65112,7 +65109,6 @@ function createCredential(auth, deps) {
         return {
             credential: new GuidedCredential(inner, (error) => describeEntraError(error, auth, claims)),
             kind,
-            idTokensRequested,
         };
     }
     if (kind === 'azure-cli') {
@@ -65123,7 +65119,6 @@ function createCredential(auth, deps) {
                 return new errors/* ActionError */.lZ(`Could not use the Azure CLI sign-in (auth-type: azure-cli): ${text.split('\n')[0]}. Run azure/login earlier in the job, or set client-id and tenant-id to sign in with GitHub OIDC.`);
             }),
             kind,
-            idTokensRequested,
         };
     }
     const inner = auth.clientId
@@ -65135,7 +65130,6 @@ function createCredential(auth, deps) {
             return new errors/* ActionError */.lZ(`Could not sign in with the runner's managed identity (auth-type: managed-identity): ${text.split('\n')[0]}. This works only on a self-hosted runner in Azure with a managed identity${auth.clientId ? ` whose client ID is '${auth.clientId}'` : ''}.`);
         }),
         kind,
-        idTokensRequested,
     };
 }
 
@@ -74639,6 +74633,31 @@ var exec = __nccwpck_require__(2697);
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/image.ts
+/** Image reference helpers (pure). */
+/** The registry host of an image reference, when it names one (`host.tld/...`, `host:port/...`, `localhost/...`). */
+function registryHost(image) {
+    const slash = image.indexOf('/');
+    if (slash < 0)
+        return undefined;
+    const first = image.slice(0, slash);
+    if (first.includes('.') || first.includes(':') || first === 'localhost')
+        return first.toLowerCase();
+    return undefined;
+}
+/** `repo[:tag][@digest]` without its tag and digest. */
+function repositoryOf(image) {
+    const at = image.indexOf('@');
+    const noDigest = at >= 0 ? image.slice(0, at) : image;
+    const lastSlash = noDigest.lastIndexOf('/');
+    const colon = noDigest.lastIndexOf(':');
+    return colon > lastSlash ? noDigest.slice(0, colon) : noDigest;
+}
+/** Keeps the repository of `image` and puts `tag` on it (dropping any digest). */
+function withTag(image, tag) {
+    return `${repositoryOf(image)}:${tag}`;
+}
+
 ;// CONCATENATED MODULE: ./src/cron.ts
 // Cron expressions as Azure Container Apps jobs take them (`scheduleTriggerConfig.cronExpression`): the standard
 // five fields `minute hour day-of-month month day-of-week`, evaluated in UTC.
@@ -75091,7 +75110,7 @@ function parseImageReference(value) {
     return r;
 }
 /** True for Azure Container Registry login servers (*.azurecr.io, *.azurecr.cn, *.azurecr.us). */
-function config_isAcrHost(host) {
+function isAcrHost(host) {
     return ACR_HOST_RE.test(host);
 }
 // ---------------------------------------------------------------------------------------------------------------
@@ -75540,7 +75559,7 @@ function parseConfig(getInput, env) {
     const imageWarnings = [];
     const image = imageText === '' ? undefined : parseImage('image', imageText, imageWarnings);
     if (image?.registry &&
-        config_isAcrHost(image.registry) &&
+        isAcrHost(image.registry) &&
         !image.registry.toLowerCase().endsWith(`.${cloudInfo.acrSuffix}`)) {
         imageWarnings.push(`image is in ${image.registry}, which belongs to another Azure cloud than cloud ${cloud} (whose registries end in .${cloudInfo.acrSuffix}).`);
     }
@@ -75606,7 +75625,7 @@ function parseConfig(getInput, env) {
             }
         }
         else if (host !== server) {
-            if (config_isAcrHost(host) || config_isAcrHost(server)) {
+            if (isAcrHost(host) || isAcrHost(server)) {
                 throw new errors/* InputError */.dz('registry-server', `registry-server ${server} differs from the registry in image (${host}); the job would pull ${host} with settings meant for ${server}: make them the same.`);
             }
             warnings.push(`registry-server ${server} differs from the registry in image (${host}); the pull credentials are set for ${server} only.`);
@@ -75898,37 +75917,6 @@ function secretValuesFromInputs(getInput) {
     return [...out];
 }
 
-;// CONCATENATED MODULE: ./src/image.ts
-/** Image reference helpers (pure). */
-
-/** The registry host of an image reference, when it names one (`host.tld/...`, `host:port/...`, `localhost/...`). */
-function registryHost(image) {
-    const slash = image.indexOf('/');
-    if (slash < 0)
-        return undefined;
-    const first = image.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost')
-        return first.toLowerCase();
-    return undefined;
-}
-/** The ACR login server an image is on, if any. */
-function acrHostOf(image) {
-    const host = image ? registryHost(image) : undefined;
-    return host && isAcrHost(host) ? host : undefined;
-}
-/** `repo[:tag][@digest]` without its tag and digest. */
-function repositoryOf(image) {
-    const at = image.indexOf('@');
-    const noDigest = at >= 0 ? image.slice(0, at) : image;
-    const lastSlash = noDigest.lastIndexOf('/');
-    const colon = noDigest.lastIndexOf(':');
-    return colon > lastSlash ? noDigest.slice(0, colon) : noDigest;
-}
-/** Keeps the repository of `image` and puts `tag` on it (dropping any digest). */
-function withTag(image, tag) {
-    return `${repositoryOf(image)}:${tag}`;
-}
-
 ;// CONCATENATED MODULE: ./src/registry.ts
 
 
@@ -75960,7 +75948,7 @@ function registriesOf(api) {
  */
 async function isAcrServer(host, config, api) {
     const h = host.toLowerCase();
-    if (config_isAcrHost(h))
+    if (isAcrHost(h))
         return true;
     if (!config.build || !config.image || registryHost(config.image) !== h)
         return false;
@@ -78721,16 +78709,11 @@ function renderLogs(logs) {
 
 ;// CONCATENATED MODULE: ./src/diagnose.ts
 
+
 const LAST_LINES = 5;
 const PULL_EVENT = /Failed to pull image|ImagePullBackOff|ErrImagePull|reason 'ImagePullFailure'|image pull/i;
 const NOT_FOUND = /\bnot found\b|manifest unknown|name unknown|NotFound|does not exist|repository .* not exist/i;
 const REFUSED = /unauthori[sz]ed|authentication required|\b401\b|\b403\b|denied|forbidden|insufficient_scope/i;
-function diagnose_registryHost(image) {
-    const first = image.split('/')[0] ?? '';
-    if (!image.includes('/'))
-        return undefined;
-    return /[.:]/.test(first) || first === 'localhost' ? first.toLowerCase() : undefined;
-}
 function imagesOf(execution, job) {
     const fromExec = (execution?.template?.containers ?? []).map((c) => c.image).filter((i) => !!i);
     if (fromExec.length)
@@ -78745,7 +78728,7 @@ function pullDiagnosis(outcome, ev) {
     const messages = [...pullEvents.map((e) => e.message), ...ev.waiting.map((w) => w.detail)];
     const quoted = messages.map((m) => /Failed to pull image "([^"]+)"/.exec(m)?.[1]).find((x) => x);
     const image = quoted ?? imagesOf(outcome.execution, ev.job)[0] ?? 'the image';
-    const host = diagnose_registryHost(image);
+    const host = registryHost(image);
     const all = messages.join('\n');
     const detail = pullEvents.find((e) => /Failed to pull image/i.test(e.message))?.message;
     if (NOT_FOUND.test(all)) {
@@ -79987,7 +79970,7 @@ function connect(config) {
         userAgent: USER_AGENT,
         warn: core/* warning */.$e,
     });
-    return { api, credential: auth.credential, idTokensRequested: auth.idTokensRequested };
+    return { api, credential: auth.credential };
 }
 async function main(options = {}) {
     const clock = options.clock ?? systemClock;

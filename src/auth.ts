@@ -125,14 +125,10 @@ class GuidedCredential implements TokenCredential {
 export interface CredentialResult {
   credential: TokenCredential;
   kind: ResolvedAuth;
-  /** How many GitHub ID tokens were requested (for logs and tests). */
-  idTokensRequested(): number;
 }
 
 export function createCredential(auth: AuthConfig, deps: AuthDeps): CredentialResult {
   const kind = resolveAuthType(auth, deps.env);
-  let requested = 0;
-  const idTokensRequested = (): number => requested;
   const authorityOptions = {
     authorityHost: auth.authorityHost,
     disableInstanceDiscovery: !PUBLIC_AUTHORITIES.has(auth.authorityHost),
@@ -150,7 +146,6 @@ export function createCredential(auth: AuthConfig, deps: AuthDeps): CredentialRe
     }
     let claims: TokenClaims | undefined;
     const getAssertion = async (): Promise<string> => {
-      requested += 1;
       let token: string;
       try {
         token = await deps.getIDToken(auth.audience);
@@ -165,7 +160,6 @@ export function createCredential(auth: AuthConfig, deps: AuthDeps): CredentialRe
     return {
       credential: new GuidedCredential(inner, (error) => describeEntraError(error, auth, claims)),
       kind,
-      idTokensRequested,
     };
   }
 
@@ -179,7 +173,6 @@ export function createCredential(auth: AuthConfig, deps: AuthDeps): CredentialRe
         );
       }),
       kind,
-      idTokensRequested,
     };
   }
 
@@ -194,6 +187,5 @@ export function createCredential(auth: AuthConfig, deps: AuthDeps): CredentialRe
       );
     }),
     kind,
-    idTokensRequested,
   };
 }

@@ -14,6 +14,7 @@
 import type { Job, JobExecution } from '@azure/arm-appcontainers';
 import { describeFailure, type Outcome } from './execution.js';
 import type { SystemEvent } from './logs.js';
+import { registryHost } from './image.js';
 
 export interface Evidence {
   job?: Job;
@@ -36,12 +37,6 @@ const LAST_LINES = 5;
 const PULL_EVENT = /Failed to pull image|ImagePullBackOff|ErrImagePull|reason 'ImagePullFailure'|image pull/i;
 const NOT_FOUND = /\bnot found\b|manifest unknown|name unknown|NotFound|does not exist|repository .* not exist/i;
 const REFUSED = /unauthori[sz]ed|authentication required|\b401\b|\b403\b|denied|forbidden|insufficient_scope/i;
-
-function registryHost(image: string): string | undefined {
-  const first = image.split('/')[0] ?? '';
-  if (!image.includes('/')) return undefined;
-  return /[.:]/.test(first) || first === 'localhost' ? first.toLowerCase() : undefined;
-}
 
 function imagesOf(execution: JobExecution | undefined, job: Job | undefined): string[] {
   const fromExec = (execution?.template?.containers ?? []).map((c) => c.image).filter((i): i is string => !!i);

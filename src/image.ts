@@ -1,5 +1,4 @@
 /** Image reference helpers (pure). */
-import { isAcrHost } from './config.js';
 
 /** The registry host of an image reference, when it names one (`host.tld/...`, `host:port/...`, `localhost/...`). */
 export function registryHost(image: string): string | undefined {
@@ -8,12 +7,6 @@ export function registryHost(image: string): string | undefined {
   const first = image.slice(0, slash);
   if (first.includes('.') || first.includes(':') || first === 'localhost') return first.toLowerCase();
   return undefined;
-}
-
-/** The ACR login server an image is on, if any. */
-export function acrHostOf(image: string | undefined): string | undefined {
-  const host = image ? registryHost(image) : undefined;
-  return host && isAcrHost(host) ? host : undefined;
 }
 
 /** `repo[:tag][@digest]` without its tag and digest. */

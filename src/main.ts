@@ -42,7 +42,7 @@ export function loadConfig(): Config {
   return config;
 }
 
-export function connect(config: Config): { api: JobApi; credential: TokenCredential; idTokensRequested(): number } {
+export function connect(config: Config): { api: JobApi; credential: TokenCredential } {
   const auth = createCredential(config.auth, {
     getIDToken: (audience) => core.getIDToken(audience),
     env: process.env,
@@ -62,7 +62,7 @@ export function connect(config: Config): { api: JobApi; credential: TokenCredent
     userAgent: USER_AGENT,
     warn: core.warning,
   });
-  return { api, credential: auth.credential, idTokensRequested: auth.idTokensRequested };
+  return { api, credential: auth.credential };
 }
 
 export interface MainOptions {
