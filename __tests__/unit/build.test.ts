@@ -13,6 +13,7 @@ import {
   pushedDigest,
   temporaryDockerConfig,
   tenantOf,
+  type BuildDeps,
   type BuildLog,
   type ExecResult,
   type FailureContext,
@@ -295,7 +296,20 @@ describe('buildAndPush', () => {
     });
     const log = recordingLog();
     const credential = { getToken: async () => ({ token: accessToken, expiresOnTimestamp: Date.now() + 3600_000 }) };
-    return { api, exchanges, fetchStub, config, log, credential };
+    /** Runs buildAndPush with these fakes and `run` as the container CLI; `over` replaces single dependencies. */
+    const runBuild = (run: Runner, over: Partial<BuildDeps> = {}) =>
+      buildAndPush(config, {
+        api,
+        credential,
+        live: undefined,
+        run,
+        log,
+        env: { HOME: home, RUNNER_TEMP: runnerTemp },
+        fetch: fetchStub,
+        cwd: workspace,
+        ...over,
+      });
+    return { api, exchanges, fetchStub, config, log, credential, runBuild };
   }
 
   it('docker + ACR: exchanges the identity token, logs in on stdin into a temporary config, pushes, returns the digest', async () => {
@@ -305,18 +319,9 @@ describe('buildAndPush', () => {
       JSON.stringify({ credsStore: 'desktop', auths: { 'ghcr.io': { auth: 'keep' } } }),
     );
     const before = readFileSync(join(home, '.docker', 'config.json'), 'utf8');
-    const { api, exchanges, fetchStub, config, log, credential } = setup('hyf.azurecr.io/app:1.0');
+    const { exchanges, log, runBuild } = setup('hyf.azurecr.io/app:1.0');
     const cli = scriptedCli({ docker: 'ok' });
-    const result = await buildAndPush(config, {
-      api,
-      credential,
-      live: undefined,
-      run: cli.run,
-      log,
-      env: { HOME: home, PATH: '/usr/bin', RUNNER_TEMP: runnerTemp },
-      fetch: fetchStub,
-      cwd: workspace,
-    });
+    const result = await runBuild(cli.run, { env: { HOME: home, PATH: '/usr/bin', RUNNER_TEMP: runnerTemp } });
     expect(result).toMatchObject({ image: `hyf.azurecr.io/app@${DIGEST}`, digest: DIGEST, cli: 'docker' });
 
     expect(exchanges.map((f) => Object.fromEntries(f))).toEqual([
@@ -355,18 +360,9 @@ describe('buildAndPush', () => {
   });
 
   it('podman when docker has no daemon: REGISTRY_AUTH_FILE in a temporary folder, digest from --digestfile', async () => {
-    const { api, fetchStub, config, log, credential } = setup('hyf.azurecr.io/app:1.0');
+    const { log, runBuild } = setup('hyf.azurecr.io/app:1.0');
     const cli = scriptedCli({ docker: 'no-daemon', podman: true });
-    const result = await buildAndPush(config, {
-      api,
-      credential,
-      live: undefined,
-      run: cli.run,
-      log,
-      env: { HOME: home, RUNNER_TEMP: runnerTemp },
-      fetch: fetchStub,
-      cwd: workspace,
-    });
+    const result = await runBuild(cli.run);
     expect(result.cli).toBe('podman');
     expect(result.image).toBe(`hyf.azurecr.io/app@${DIGEST}`);
     expect(log.lines.join('\n')).toMatch(
@@ -380,23 +376,14 @@ describe('buildAndPush', () => {
   });
 
   it('registry-username / registry-password: no token exchange, the password on stdin and masked', async () => {
-    const { api, exchanges, fetchStub, config, log, credential } = setup('registry.example.com/app:2', {
+    const { exchanges, log, runBuild } = setup('registry.example.com/app:2', {
       registry: { username: 'robot', password: 'pa55-w0rd-robot' },
     });
     const cli = scriptedCli({
       docker: 'ok',
       push: { exitCode: 0, stdout: `2: digest: ${DIGEST} size: 1`, stderr: '' },
     });
-    const result = await buildAndPush(config, {
-      api,
-      credential,
-      live: undefined,
-      run: cli.run,
-      log,
-      env: { HOME: home, RUNNER_TEMP: runnerTemp },
-      fetch: fetchStub,
-      cwd: workspace,
-    });
+    const result = await runBuild(cli.run);
     expect(result.image).toBe(`registry.example.com/app@${DIGEST}`);
     expect(exchanges).toEqual([]);
     expect(log.masked).toEqual(['pa55-w0rd-robot']);
@@ -406,21 +393,12 @@ describe('buildAndPush', () => {
   });
 
   it('another registry and no credentials: no login, no temporary store (the CLI’s own login is used)', async () => {
-    const { api, fetchStub, config, log, credential } = setup('ghcr.io/octo/app:3', { registry: {} });
+    const { api, runBuild } = setup('ghcr.io/octo/app:3', { registry: {} });
     const cli = scriptedCli({
       docker: 'ok',
       push: { exitCode: 0, stdout: `3: digest: ${DIGEST} size: 1`, stderr: '' },
     });
-    await buildAndPush(config, {
-      api,
-      credential,
-      live: undefined,
-      run: cli.run,
-      log,
-      env: { HOME: home, RUNNER_TEMP: runnerTemp },
-      fetch: fetchStub,
-      cwd: workspace,
-    });
+    await runBuild(cli.run);
     expect(cli.calls.map((c) => c.args[0])).toEqual(['version', 'build', 'push']);
     expect(cli.calls.every((c) => c.env.DOCKER_CONFIG === undefined)).toBe(true);
     // One lookup (is ghcr.io a registry of the subscription?), shared by the pull check and the login decision.
@@ -428,7 +406,7 @@ describe('buildAndPush', () => {
   });
 
   it('a denied push fails with the CLI’s line and the AcrPush fix, and still removes the login', async () => {
-    const { api, fetchStub, config, log, credential } = setup('hyf.azurecr.io/app:1.0');
+    const { log, runBuild } = setup('hyf.azurecr.io/app:1.0');
     const cli = scriptedCli({
       docker: 'ok',
       push: {
@@ -437,16 +415,7 @@ describe('buildAndPush', () => {
         stderr: 'unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information.\n',
       },
     });
-    const error = await buildAndPush(config, {
-      api,
-      credential,
-      live: undefined,
-      run: cli.run,
-      log,
-      env: { HOME: home, RUNNER_TEMP: runnerTemp },
-      fetch: fetchStub,
-      cwd: workspace,
-    }).catch((e: unknown) => e);
+    const error = await runBuild(cli.run).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildFailure);
     expect((error as Error).message).toBe(
       `Pushing hyf.azurecr.io/app:1.0 with docker failed (exit code 1: unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information): the identity '11111111-1111-1111-1111-111111111111' may not push to registry 'hyfregistry': give it the AcrPush role on the registry (az role assignment create --role AcrPush --assignee 11111111-1111-1111-1111-111111111111 --scope ${ACR_ID}).`,
@@ -459,20 +428,9 @@ describe('buildAndPush', () => {
   });
 
   it('no container CLI: one sentence naming build-context and the fix', async () => {
-    const { api, fetchStub, config, log, credential } = setup('hyf.azurecr.io/app:1.0');
+    const { runBuild } = setup('hyf.azurecr.io/app:1.0');
     const cli = scriptedCli({ docker: 'missing', podman: false });
-    await expect(
-      buildAndPush(config, {
-        api,
-        credential,
-        live: undefined,
-        run: cli.run,
-        log,
-        env: { HOME: home },
-        fetch: fetchStub,
-        cwd: workspace,
-      }),
-    ).rejects.toThrow(
+    await expect(runBuild(cli.run, { env: { HOME: home } })).rejects.toThrow(
       new ActionError(
         "Input 'build-context' needs a container CLI on the runner, but podman is not installed and docker is not installed: use a GitHub-hosted Ubuntu runner (it has Docker), or install Docker or Podman on the self-hosted runner.",
       ),
@@ -480,44 +438,24 @@ describe('buildAndPush', () => {
   });
 
   it('a build context that is not a folder fails before any command runs', async () => {
-    const { api, fetchStub, config, log, credential } = setup('hyf.azurecr.io/app:1.0', {
+    const { runBuild } = setup('hyf.azurecr.io/app:1.0', {
       build: { context: 'src', buildArgs: {} },
     });
     const cli = scriptedCli({ docker: 'ok' });
-    await expect(
-      buildAndPush(config, {
-        api,
-        credential,
-        live: undefined,
-        run: cli.run,
-        log,
-        env: { HOME: home },
-        fetch: fetchStub,
-        cwd: workspace,
-      }),
-    ).rejects.toThrow(/^Input 'build-context' is 'src', which is not a folder in the workspace .*actions\/checkout/);
+    await expect(runBuild(cli.run, { env: { HOME: home } })).rejects.toThrow(
+      /^Input 'build-context' is 'src', which is not a folder in the workspace .*actions\/checkout/,
+    );
     expect(cli.calls).toEqual([]);
   });
 
   it('a refused token exchange says which registry and what to check', async () => {
-    const { api, config, log, credential } = setup('hyf.azurecr.io/app:1.0');
+    const { runBuild } = setup('hyf.azurecr.io/app:1.0');
     const refuse = (async () =>
       new Response(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'The access token is invalid.' }] }), {
         status: 401,
       })) as unknown as typeof fetch;
     const cli = scriptedCli({ docker: 'ok' });
-    await expect(
-      buildAndPush(config, {
-        api,
-        credential,
-        live: undefined,
-        run: cli.run,
-        log,
-        env: { HOME: home, RUNNER_TEMP: runnerTemp },
-        fetch: refuse,
-        cwd: workspace,
-      }),
-    ).rejects.toThrow(
+    await expect(runBuild(cli.run, { fetch: refuse })).rejects.toThrow(
       "Registry 'hyf.azurecr.io' refused to exchange this identity's Azure token for a registry token (HTTP 401: The access token is invalid): check that the registry is in the identity's tenant and that its 'authentication-as-arm' policy is enabled (az acr config authentication-as-arm show -r <registry>).",
     );
     expect(cli.calls.map((c) => c.args[0])).toEqual(['version']);
