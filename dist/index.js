@@ -65019,6 +65019,8 @@ function readClaims(jwt) {
         return {};
     }
 }
+/** A GitHub ID token is reused as the client assertion only while it stays valid for at least this long. */
+const ASSERTION_REUSE_MARGIN_MS = 60_000;
 const ID_TOKEN_PERMISSION_HINT = "add 'permissions: id-token: write' (with 'contents: read') to the workflow or the job that runs this step";
 function describeOidcRequestError(error) {
     const text = error instanceof Error ? error.message : String(error);
@@ -65093,7 +65095,12 @@ function createCredential(auth, deps) {
             throw describeOidcRequestError(new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable'));
         }
         let claims;
+        // MSAL asks for the assertion twice per token request; a GitHub ID token that stays valid for another minute
+        // is reused, any other time GitHub is asked for a fresh one (so runs longer than the token lifetimes work).
+        let last;
         const getAssertion = async () => {
+            if (last && (claims?.exp ?? 0) * 1000 - Date.now() > ASSERTION_REUSE_MARGIN_MS)
+                return last;
             let token;
             try {
                 token = await deps.getIDToken(auth.audience);
@@ -65103,6 +65110,7 @@ function createCredential(auth, deps) {
             }
             claims = readClaims(token);
             deps.debug?.(`GitHub OIDC token: issuer ${claims.iss}, subject ${claims.sub}, audience ${String(claims.aud)}`);
+            last = token;
             return token;
         };
         const inner = new clientAssertionCredential_ClientAssertionCredential(auth.tenantId, auth.clientId, getAssertion, authorityOptions);

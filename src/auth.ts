@@ -35,6 +35,7 @@ export interface TokenClaims {
   iss?: string;
   sub?: string;
   aud?: string | string[];
+  exp?: number;
 }
 
 /** Reads the (unverified) claims of a JWT, for error messages. Never returns or prints the token itself. */
@@ -46,6 +47,9 @@ export function readClaims(jwt: string): TokenClaims {
     return {};
   }
 }
+
+/** A GitHub ID token is reused as the client assertion only while it stays valid for at least this long. */
+const ASSERTION_REUSE_MARGIN_MS = 60_000;
 
 const ID_TOKEN_PERMISSION_HINT =
   "add 'permissions: id-token: write' (with 'contents: read') to the workflow or the job that runs this step";
@@ -145,7 +149,11 @@ export function createCredential(auth: AuthConfig, deps: AuthDeps): CredentialRe
       throw describeOidcRequestError(new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable'));
     }
     let claims: TokenClaims | undefined;
+    // MSAL asks for the assertion twice per token request; a GitHub ID token that stays valid for another minute
+    // is reused, any other time GitHub is asked for a fresh one (so runs longer than the token lifetimes work).
+    let last: string | undefined;
     const getAssertion = async (): Promise<string> => {
+      if (last && (claims?.exp ?? 0) * 1000 - Date.now() > ASSERTION_REUSE_MARGIN_MS) return last;
       let token: string;
       try {
         token = await deps.getIDToken(auth.audience);
@@ -154,6 +162,7 @@ export function createCredential(auth: AuthConfig, deps: AuthDeps): CredentialRe
       }
       claims = readClaims(token);
       deps.debug?.(`GitHub OIDC token: issuer ${claims.iss}, subject ${claims.sub}, audience ${String(claims.aud)}`);
+      last = token;
       return token;
     };
     const inner = new ClientAssertionCredential(auth.tenantId, auth.clientId, getAssertion, authorityOptions);

@@ -214,6 +214,8 @@ describe('run and wait', () => {
     expect(r.outputs['job-operation']).toBeUndefined();
     expect(r.writes).toEqual([`POST Microsoft.App/jobs/${job}/start`]);
     expect(r.summary).toMatch(/Status \| ✅ Succeeded/);
+    // One GitHub ID token serves the run while it stays valid (MSAL asks for the assertion twice per token).
+    expect(r.requests.filter((q) => q.host === 'github')).toHaveLength(1);
     expect(r.log).toMatch(/Execution .*: Running/);
   });
 
