@@ -16,7 +16,8 @@ import { describe, expect, it } from 'vitest';
 const root = join(import.meta.dirname, '..');
 const read = (f: string): string => readFileSync(join(root, f), 'utf8');
 
-const source = readdirSync(join(root, 'src'))
+const source = readdirSync(join(root, 'src'), { recursive: true })
+  .map(String)
   .filter((f) => f.endsWith('.ts'))
   .map((f) => read(join('src', f)))
   .join('\n');

@@ -1,5 +1,5 @@
 /**
- * Generates src/job-keys.ts: the compact key tree of the `Job` resource from the official Microsoft.App OpenAPI
+ * Generates src/job/job-keys.ts: the compact key tree of the `Job` resource from the official Microsoft.App OpenAPI
  * spec (../shared/azure-spec), which the action uses at run time to check job-yaml files (it cannot read the spec
  * then). `node scripts/gen-job-keys.ts` rewrites the file; `node scripts/gen-job-keys.ts --check` fails when it is
  * stale. `generateJobKeys(specFile)` returns the text, for the test that keeps the committed file up to date.
@@ -12,7 +12,7 @@ import * as prettier from 'prettier';
 type Node = Record<string, unknown>;
 
 const root = join(import.meta.dirname, '..');
-export const OUTPUT_FILE = join(root, 'src', 'job-keys.ts');
+export const OUTPUT_FILE = join(root, 'src', 'job', 'job-keys.ts');
 export const SPEC_FILE = fileURLToPath(
   new URL(
     '../../shared/azure-spec/specification/app/resource-manager/Microsoft.App/ContainerApps/stable/2026-07-01/openapi.json',
@@ -181,7 +181,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const text = await generateJobKeys();
   if (process.argv.includes('--check')) {
     if (readFileSync(OUTPUT_FILE, 'utf8') !== text) {
-      console.error('src/job-keys.ts is stale: run node scripts/gen-job-keys.ts');
+      console.error('src/job/job-keys.ts is stale: run node scripts/gen-job-keys.ts');
       process.exit(1);
     }
   } else {

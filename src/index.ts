@@ -3,7 +3,8 @@
  * saves state 'isPost' so the post run knows which it is, as actions/checkout does.
  */
 import * as core from '@actions/core';
-import { main, STATE_IS_POST } from './main.js';
-import { post } from './post.js';
+import { STATE_IS_POST } from './action/context.js';
+import { main } from './action/main.js';
+import { post } from './action/post.js';
 
 await (core.getState(STATE_IS_POST) === 'true' ? post() : main());

@@ -1,5 +1,5 @@
 /** A valid Config for unit tests, with the interface's defaults; override what a test is about. */
-import type { Config } from '../src/config.ts';
+import type { Config } from '../src/inputs/config.ts';
 
 export function baseConfig(overrides: Partial<Config> = {}): Config {
   return {

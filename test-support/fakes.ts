@@ -3,8 +3,8 @@
  * and a JobApi whose executions follow a script in that virtual time.
  */
 import type { Job, JobExecution, JobExecutionTemplate, JobPatchProperties, Secret } from '@azure/arm-appcontainers';
-import type { JobApi, RegistryInfo } from '../src/azure.ts';
-import type { Clock } from '../src/clock.ts';
+import type { JobApi, RegistryInfo } from '../src/azure/arm.ts';
+import type { Clock } from '../src/common/clock.ts';
 
 export class FakeClock implements Clock {
   t: number;

@@ -18,8 +18,8 @@ import {
   type ExecResult,
   type FailureContext,
   type Runner,
-} from '../../src/build.ts';
-import { ActionError } from '../../src/errors.ts';
+} from '../../src/build/build.ts';
+import { ActionError } from '../../src/common/errors.ts';
 import { baseConfig } from '../../test-support/config-fixture.ts';
 import { FakeClock, FakeJobApi } from '../../test-support/fakes.ts';
 

@@ -6,8 +6,8 @@ import {
   parseDuration,
   parseImageReference,
   secretValuesFromInputs,
-} from '../../src/config.ts';
-import { InputError } from '../../src/errors.ts';
+} from '../../src/inputs/config.ts';
+import { InputError } from '../../src/common/errors.ts';
 
 const SUB = '11111111-2222-3333-4444-555555555555';
 const CLIENT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';

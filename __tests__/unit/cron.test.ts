@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CronError, nextRuns, parseCron } from '../../src/cron.ts';
+import { CronError, nextRuns, parseCron } from '../../src/common/cron.ts';
 
 const iso = (dates: Date[]): string[] => dates.map((d) => d.toISOString().replace(':00.000Z', 'Z'));
 

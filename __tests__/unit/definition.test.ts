@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateJobKeys, OUTPUT_FILE } from '../../scripts/gen-job-keys.ts';
-import { parseConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/inputs/config.ts';
 import {
   applyFile,
   checkReferences,
@@ -19,7 +19,7 @@ import {
   wireToJob,
   type Definition,
   type Obj,
-} from '../../src/definition.ts';
+} from '../../src/job/definition.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const UAI =
@@ -40,7 +40,7 @@ function problem(text: string, file = 'job.yaml'): string {
 const lines = (...l: string[]): string => `${l.join('\n')}\n`;
 
 describe('the key tree', () => {
-  it('src/job-keys.ts is what scripts/gen-job-keys.ts generates from the spec', async () => {
+  it('src/job/job-keys.ts is what scripts/gen-job-keys.ts generates from the spec', async () => {
     expect(readFileSync(OUTPUT_FILE, 'utf8')).toBe(await generateJobKeys());
   });
 });

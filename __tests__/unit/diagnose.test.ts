@@ -4,9 +4,9 @@
  */
 import type { Job, JobExecution } from '@azure/arm-appcontainers';
 import { describe, expect, it } from 'vitest';
-import { diagnose, type Evidence } from '../../src/diagnose.ts';
-import { exitInfo, type Outcome } from '../../src/execution.ts';
-import type { SystemEvent } from '../../src/logs.ts';
+import { diagnose, type Evidence } from '../../src/execution/diagnose.ts';
+import { exitInfo, type Outcome } from '../../src/execution/execution.ts';
+import type { SystemEvent } from '../../src/logs/stream.ts';
 
 const NAME = 'weather-abc1234';
 const REPLICA = `${NAME}-r0a1b`;

@@ -5,7 +5,7 @@ import {
   pollDelay,
   watchExecution,
   type WatchOptions,
-} from '../../src/execution.ts';
+} from '../../src/execution/execution.ts';
 import { FakeClock, FakeJobApi } from '../../test-support/fakes.ts';
 
 function setup(script: FakeJobApi['nextScript'], overrides: Partial<WatchOptions> = {}) {

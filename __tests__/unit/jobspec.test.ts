@@ -1,6 +1,6 @@
 import type { Job } from '@azure/arm-appcontainers';
 import { describe, expect, it } from 'vitest';
-import { buildNewJob, executionTemplate, planUpdate } from '../../src/jobspec.ts';
+import { buildNewJob, executionTemplate, planUpdate } from '../../src/job/spec.ts';
 import { baseConfig } from '../../test-support/config-fixture.ts';
 
 const ENV_ID =

@@ -4,10 +4,10 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.ts';
-import { parseConfig } from '../../src/config.ts';
-import { watchExecution } from '../../src/execution.ts';
-import { HttpError, type LogsApi, type LogTable } from '../../src/logs-api.ts';
+import type { Clock } from '../../src/common/clock.ts';
+import { parseConfig } from '../../src/inputs/config.ts';
+import { watchExecution } from '../../src/execution/execution.ts';
+import { HttpError, type LogsApi, type LogTable } from '../../src/azure/logs-api.ts';
 import {
   consoleQuery,
   formatLine,
@@ -19,8 +19,8 @@ import {
   parseStreamLine,
   STREAMING_POLL_MS,
   Waker,
-} from '../../src/logs.ts';
-import { renderSummary, type Report } from '../../src/report.ts';
+} from '../../src/logs/stream.ts';
+import { renderSummary, type Report } from '../../src/report/report.ts';
 import { FakeClock, FakeJobApi } from '../../test-support/fakes.ts';
 
 describe('stream lines', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planRegistry, registrySecretName } from '../../src/registry.ts';
+import { planRegistry, registrySecretName } from '../../src/job/registry.ts';
 import { baseConfig } from '../../test-support/config-fixture.ts';
 import { FakeClock, FakeJobApi } from '../../test-support/fakes.ts';
 

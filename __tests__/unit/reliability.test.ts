@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fallbackApiVersion } from '../../src/azure.ts';
-import { startExecution } from '../../src/execution.ts';
+import { fallbackApiVersion } from '../../src/azure/arm.ts';
+import { startExecution } from '../../src/execution/execution.ts';
 import { findLeaks, secretInputValues } from '../../test-support/e2e.ts';
 import type { RunResult } from '../../test-support/harness.ts';
 import { FakeClock, FakeJobApi } from '../../test-support/fakes.ts';

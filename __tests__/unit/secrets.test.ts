@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('@actions/core', () => ({ setSecret: vi.fn() }));
 const core = await import('@actions/core');
-const { mask, redact } = await import('../../src/secrets.ts');
+const { mask, redact } = await import('../../src/common/secrets.ts');
 
 describe('secrets', () => {
   it('masks through the runner and redacts the summary text it does not mask', () => {

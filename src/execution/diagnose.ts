@@ -13,8 +13,16 @@
  */
 import type { Job, JobExecution } from '@azure/arm-appcontainers';
 import { describeFailure, type Outcome } from './execution.js';
-import type { SystemEvent } from './logs.js';
-import { registryHost } from './image.js';
+import { registryHost } from '../common/image.js';
+
+/** A platform event about the execution (image pulls, container exits...), from the event stream or Log Analytics. */
+export interface SystemEvent {
+  time?: string;
+  type?: string;
+  reason?: string;
+  message: string;
+  replica?: string;
+}
 
 export interface Evidence {
   job?: Job;

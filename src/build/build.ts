@@ -15,7 +15,7 @@
  * workflow commands disabled; a failure ends with the CLI's last lines and, for known cases, the fix.
  */
 import * as core from '@actions/core';
-import { mask } from './secrets.js';
+import { mask } from '../common/secrets.js';
 import * as actionsExec from '@actions/exec';
 import type { TokenCredential } from '@azure/core-auth';
 import type { Job } from '@azure/arm-appcontainers';
@@ -34,11 +34,11 @@ import {
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import type { JobApi, RegistryInfo } from './azure.js';
-import type { Config } from './config.js';
-import { ActionError, describeAzureError } from './errors.js';
-import { registryHost, repositoryOf } from './image.js';
-import { decidePull, isAcrServer, registriesOf } from './registry.js';
+import type { JobApi, RegistryInfo } from '../azure/arm.js';
+import type { Config } from '../inputs/config.js';
+import { ActionError, describeAzureError } from '../common/errors.js';
+import { registryHost, repositoryOf } from '../common/image.js';
+import { decidePull, isAcrServer, registriesOf } from '../job/registry.js';
 
 export type ContainerCli = 'docker' | 'podman';
 

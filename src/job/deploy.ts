@@ -4,9 +4,9 @@
  * and the inputs override it; the plan says where the live job differs from the file (drift).
  */
 import type { Job } from '@azure/arm-appcontainers';
-import { parseResourceId, type JobApi } from './azure.js';
-import type { Config } from './config.js';
-import { ActionError, statusOf } from './errors.js';
+import { parseResourceId, type JobApi } from '../azure/arm.js';
+import type { Config } from '../inputs/config.js';
+import { ActionError, statusOf } from '../common/errors.js';
 import {
   applyFile,
   checkReferences,
@@ -22,7 +22,7 @@ import {
   type Definition,
   type Obj,
 } from './definition.js';
-import { withTag } from './image.js';
+import { withTag } from '../common/image.js';
 import {
   buildNewJob,
   CREATE_DEFAULTS,
@@ -33,7 +33,7 @@ import {
   targetContainer,
   type Change,
   type RegistryPlan,
-} from './jobspec.js';
+} from './spec.js';
 import { planRegistry } from './registry.js';
 
 export type JobOperation = 'created' | 'updated' | 'unchanged';

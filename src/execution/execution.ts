@@ -4,9 +4,9 @@
  * (executions can hang in Running past the replica timeout), and a stop on timeout or cancellation.
  */
 import type { JobExecution, JobExecutionBase, JobExecutionTemplate } from '@azure/arm-appcontainers';
-import type { JobApi } from './azure.js';
-import type { Clock } from './clock.js';
-import { ActionError, statusOf } from './errors.js';
+import type { JobApi } from '../azure/arm.js';
+import type { Clock } from '../common/clock.js';
+import { ActionError, statusOf } from '../common/errors.js';
 
 export type FinalStatus = 'Succeeded' | 'Failed' | 'Stopped' | 'Degraded';
 export type OutcomeStatus = FinalStatus | 'TimedOut' | 'Cancelled' | 'Running';

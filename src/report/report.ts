@@ -2,9 +2,9 @@
  * What the user gets back: outputs and the step summary (pure: builds values and Markdown; main writes them).
  * Secret values never reach here: changes carry secret names only.
  */
-import type { Change } from './jobspec.js';
-import type { JobOperation } from './deploy.js';
-import type { OutcomeStatus } from './execution.js';
+import type { Change } from '../job/spec.js';
+import type { JobOperation } from '../job/deploy.js';
+import type { OutcomeStatus } from '../execution/execution.js';
 
 export interface ExecutionReport {
   name: string;

@@ -9,12 +9,12 @@
  * (10 s at most) when the execution failed.
  */
 import type { Job } from '@azure/arm-appcontainers';
-import type { JobApi } from './azure.js';
-import type { Clock } from './clock.js';
-import type { Config } from './config.js';
-import type { Evidence } from './diagnose.js';
-import type { Outcome, WatchOptions } from './execution.js';
-import type { LogsApi } from './logs-api.js';
+import type { JobApi } from '../azure/arm.js';
+import type { Clock } from '../common/clock.js';
+import type { Config } from '../inputs/config.js';
+import type { Evidence } from '../execution/diagnose.js';
+import type { Outcome, WatchOptions } from '../execution/execution.js';
+import type { LogsApi } from '../azure/logs-api.js';
 import {
   consoleQuery,
   fromLogAnalytics,
@@ -24,7 +24,7 @@ import {
   parseEventStream,
   SUMMARY_TAIL_LINES,
   type SystemEvent,
-} from './logs.js';
+} from './stream.js';
 
 const STREAM_GRACE_MS = 3_000;
 const EVENTS_TIMEOUT_MS = 10_000;

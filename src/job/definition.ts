@@ -5,7 +5,7 @@
  * `workloadProfileName` at the top level, and ignores read-only members, so `az containerapp job show -o yaml` output
  * works as it is).
  *
- * - Parsing checks every key against the official spec's Job schema (src/job-keys.ts, generated from it), with the
+ * - Parsing checks every key against the official spec's Job schema (src/job/job-keys.ts, generated from it), with the
  *   file, the line and the nearest known key for an unknown one, and the values' types; then the rules Azure only
  *   reports at deploy time or not at all (trigger blocks, cron, scale rules, Key Vault references, names).
  * - Applying: the file owns the fields it names. Objects merge member by member with the live job (or with the create
@@ -35,10 +35,10 @@ import {
   type Scalar,
   type YAMLMap,
 } from 'yaml';
-import { CronError, nextRuns, parseCron } from './cron.js';
-import { InputError } from './errors.js';
+import { CronError, nextRuns, parseCron } from '../common/cron.js';
+import { InputError } from '../common/errors.js';
 import { JOB_TYPES, type JobKeyField, type JobKeyType } from './job-keys.js';
-import type { Change } from './jobspec.js';
+import type { Change } from './spec.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Obj = { [key: string]: Json };

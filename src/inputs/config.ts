@@ -12,8 +12,8 @@
  * - The first problem found is thrown, in a stable order: inputs in action.yml order, then rules between inputs.
  * - No message ever contains a value from `secrets` or `registry-password`; for env-vars only names are shown.
  */
-import { CronError, parseCron } from './cron.js';
-import { InputError } from './errors.js';
+import { CronError, parseCron } from '../common/cron.js';
+import { InputError } from '../common/errors.js';
 
 export type AuthType = 'auto' | 'oidc' | 'azure-cli' | 'managed-identity';
 export type CloudName = 'AzureCloud' | 'AzureChinaCloud' | 'AzureUSGovernment';

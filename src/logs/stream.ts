@@ -19,9 +19,12 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { JobExecution } from '@azure/arm-appcontainers';
-import type { Clock } from './clock.js';
-import { pollDelay, type Logger } from './execution.js';
-import { HttpError, type LogsApi, type LogTable, type ReplicaInfo } from './logs-api.js';
+import type { Clock } from '../common/clock.js';
+import { pollDelay, type Logger } from '../execution/execution.js';
+import type { SystemEvent } from '../execution/diagnose.js';
+
+export type { SystemEvent };
+import { HttpError, type LogsApi, type LogTable, type ReplicaInfo } from '../azure/logs-api.js';
 
 /** Past lines a (re)connected stream replays (the service's maximum, as the CLI's --tail 0-300 says). */
 export const TAIL_LINES = 300;
@@ -653,15 +656,6 @@ export class LiveLogs {
 
 // ---------------------------------------------------------------------------------------------------------------
 // System events
-
-/** A platform event about the execution (image pulls, container exits...), from the event stream or Log Analytics. */
-export interface SystemEvent {
-  time?: string;
-  type?: string;
-  reason?: string;
-  message: string;
-  replica?: string;
-}
 
 /** The job's event stream (JSON lines) reduced to this execution's events. */
 export function parseEventStream(text: string, execution: string): SystemEvent[] {

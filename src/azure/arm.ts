@@ -19,7 +19,7 @@ import type {
   ManagedEnvironment,
   Secret,
 } from '@azure/arm-appcontainers';
-import { codeOf, statusOf } from './errors.js';
+import { codeOf, statusOf } from '../common/errors.js';
 
 export type { Job, JobExecution, JobExecutionTemplate, JobPatchProperties, ManagedEnvironment, Secret };
 

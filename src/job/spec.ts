@@ -15,9 +15,9 @@ import type {
   RegistryCredentials,
   Secret,
 } from '@azure/arm-appcontainers';
-import type { Config, EnvVarSpec, SecretSpec } from './config.js';
-import { ActionError } from './errors.js';
-import { withTag } from './image.js';
+import type { Config, EnvVarSpec, SecretSpec } from '../inputs/config.js';
+import { ActionError } from '../common/errors.js';
+import { withTag } from '../common/image.js';
 
 export const CREATE_DEFAULTS = {
   triggerType: 'Manual',

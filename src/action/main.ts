@@ -3,66 +3,27 @@
  * Wiring only: each piece of logic lives in its own module.
  */
 import * as core from '@actions/core';
-import type { TokenCredential } from '@azure/core-auth';
-import { createCredential } from './auth.js';
-import { createJobApi, jobResourceId, type JobApi } from './azure.js';
-import { buildAndPush } from './build.js';
-import { systemClock, type Clock } from './clock.js';
-import { parseConfig, secretValuesFromInputs, type Config } from './config.js';
-import { readDefinition } from './definition.js';
-import { deploy, type DeployResult } from './deploy.js';
-import { ActionError, describeAzureError } from './errors.js';
-import { defaultTimeoutSec, isFinal, startExecution, watchExecution, type Outcome } from './execution.js';
-import { executionTemplate } from './jobspec.js';
-import { outputsOf, portalExecutionsUrl, portalJobUrl, renderSummary, type Report } from './report.js';
-import { mask, redact } from './secrets.js';
-import { diagnose, type Evidence } from './diagnose.js';
-import { createLogsApi } from './logs-api.js';
-import { startExecutionLogs, type ExecutionLogs } from './logs-run.js';
+import { jobResourceId } from '../azure/arm.js';
+import { buildAndPush } from '../build/build.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import { readDefinition } from '../job/definition.js';
+import { deploy, type DeployResult } from '../job/deploy.js';
+import { ActionError, describeAzureError } from '../common/errors.js';
+import { defaultTimeoutSec, isFinal, startExecution, watchExecution, type Outcome } from '../execution/execution.js';
+import { executionTemplate } from '../job/spec.js';
+import { outputsOf, portalExecutionsUrl, portalJobUrl, renderSummary, type Report } from '../report/report.js';
+import { mask, redact } from '../common/secrets.js';
+import { connect, loadConfig, STATE_DONE, STATE_EXECUTION, STATE_IS_POST, USER_AGENT } from './context.js';
+import { diagnose, type Evidence } from '../execution/diagnose.js';
+import { createLogsApi } from '../azure/logs-api.js';
+import { startExecutionLogs, type ExecutionLogs } from '../logs/run.js';
 
-export const STATE_EXECUTION = 'execution-name';
-export const STATE_DONE = 'execution-done';
-export const STATE_IS_POST = 'isPost';
-
-const USER_AGENT = 'deploy-container-apps-job/1';
 const logger = { info: core.info, warning: core.warning, debug: core.debug };
 
 function messageOf(error: unknown): string {
   if (error instanceof ActionError) return error.message;
   if (error instanceof Error) return `Unexpected error: ${error.message}`;
   return `Unexpected error: ${String(error)}`;
-}
-
-/** Masks secret input values before anything else can print them, then parses the inputs. */
-export function loadConfig(): Config {
-  const getInput = (name: string): string => core.getInput(name);
-  for (const value of secretValuesFromInputs(getInput)) mask(value);
-  const config = parseConfig(getInput, process.env);
-  for (const value of config.secretValues) mask(value);
-  return config;
-}
-
-export function connect(config: Config): { api: JobApi; credential: TokenCredential } {
-  const auth = createCredential(config.auth, {
-    getIDToken: (audience) => core.getIDToken(audience),
-    env: process.env,
-    debug: core.debug,
-  });
-  core.info(
-    `Signing in with ${auth.kind === 'oidc' ? 'GitHub OIDC' : auth.kind === 'azure-cli' ? 'the Azure CLI sign-in' : 'the managed identity'}.`,
-  );
-  const api = createJobApi({
-    credential: auth.credential,
-    subscriptionId: config.auth.subscriptionId,
-    resourceGroup: config.resourceGroup,
-    jobName: config.jobName,
-    endpoint: config.auth.armEndpoint,
-    scope: config.auth.armScope,
-    apiVersion: config.apiVersion,
-    userAgent: USER_AGENT,
-    warn: core.warning,
-  });
-  return { api, credential: auth.credential };
 }
 
 export interface MainOptions {

@@ -3,8 +3,8 @@
  * was killed before it could see it end or stop it, stop it here (stop-on-cancel), so no run is left billing.
  */
 import * as core from '@actions/core';
-import { isFinal } from './execution.js';
-import { connect, loadConfig, STATE_DONE, STATE_EXECUTION } from './main.js';
+import { isFinal } from '../execution/execution.js';
+import { connect, loadConfig, STATE_DONE, STATE_EXECUTION } from './context.js';
 
 export async function post(): Promise<void> {
   const name = core.getState(STATE_EXECUTION);

@@ -5,8 +5,8 @@
  */
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { AzureCliCredential, ClientAssertionCredential, ManagedIdentityCredential } from '@azure/identity';
-import type { AuthConfig } from './config.js';
-import { ActionError } from './errors.js';
+import type { AuthConfig } from '../inputs/config.js';
+import { ActionError } from '../common/errors.js';
 
 export type ResolvedAuth = 'oidc' | 'azure-cli' | 'managed-identity';
 

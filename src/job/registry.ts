@@ -5,11 +5,11 @@
  * enabled (password kept as a job secret, masked), or fail before writing anything, saying what to set.
  */
 import type { Job } from '@azure/arm-appcontainers';
-import type { JobApi, RegistryInfo } from './azure.js';
-import { isAcrHost, type Config } from './config.js';
-import { ActionError } from './errors.js';
-import { registryHost } from './image.js';
-import type { RegistryPlan } from './jobspec.js';
+import type { JobApi, RegistryInfo } from '../azure/arm.js';
+import { isAcrHost, type Config } from '../inputs/config.js';
+import { ActionError } from '../common/errors.js';
+import { registryHost } from '../common/image.js';
+import type { RegistryPlan } from './spec.js';
 
 export interface RegistryDeps {
   api: Pick<JobApi, 'listRegistries' | 'listRegistryCredentials' | 'subscriptionId'>;
