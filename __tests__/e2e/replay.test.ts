@@ -262,6 +262,57 @@ describe('start, watch, stop (az containerapp job, 2023, api-version 2023-04-01-
   });
 });
 
+describe('unchanged: a run asking for what the recorded job already has writes nothing', () => {
+  const settings = (timeout: string, retries: string, parallelism: string): Record<string, string> => ({
+    'trigger-type': 'Manual',
+    cpu: '0.25',
+    memory: '0.5Gi',
+    'replica-timeout': timeout,
+    'replica-retry-limit': retries,
+    parallelism,
+    'replica-completion-count': '1',
+  });
+  const cases = [
+    {
+      name: '2026 job (identitySettings [], ephemeralStorage "")',
+      job: CREATE_2026[5],
+      ids: { subscriptionId: ZERO_SUB, resourceGroup: 'clitest.rg000001' },
+      inputs: {
+        'job-name': 'job-defaults000002',
+        image: 'mcr.microsoft.com/k8se/quickstart-jobs:latest',
+        ...settings('200', '2', '1'),
+      },
+    },
+    {
+      name: '2023 job (workloadProfileName null, ephemeralStorage "1Gi")',
+      job: EXECUTIONS_2023[5],
+      ids: { subscriptionId: ZERO_SUB, resourceGroup: 'clitest.rg000001' },
+      inputs: {
+        'job-name': 'job2000004',
+        image: 'mcr.microsoft.com/k8se/quickstart:latest',
+        ...settings('200', '1', '1'),
+      },
+    },
+    {
+      name: '2024 job (a Liveness probe)',
+      job: POWERSHELL_2024[0],
+      ids: { subscriptionId: '9e223dbe-3399-4e19-88eb-0975f02ac87f', resourceGroup: 'ay1z0k2' },
+      inputs: {
+        'job-name': 'axwpfl',
+        image: 'mcr.microsoft.com/k8se/quickstart-jobs:latest',
+        ...settings('10', '10', '4'),
+      },
+    },
+  ];
+  it.each(cases)('$name', async ({ job, ids, inputs }) => {
+    const r = await replay([step(job)], inputs, ids);
+    expect(r.replay.unmatched(), why(r)).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs['job-operation']).toBe('unchanged');
+    expect(r.replay.requests.map((q) => q.method)).toEqual(['GET']);
+  });
+});
+
 describe('errors Azure returned (reported in public threads, see reported-errors.yaml)', () => {
   async function createAgainst(error: Interaction, rg: string, job: string): Promise<Replayed> {
     const jobId = `/subscriptions/${ZERO_SUB}/resourceGroups/${rg}/providers/Microsoft.App/jobs/${job}`;
