@@ -81,6 +81,8 @@ export interface ServedRequest {
   query: Record<string, string>;
   body: string;
   status: number;
+  /** Arrival time (ms since the epoch), for diagnostics. */
+  at: number;
   /** `source` of the interaction that answered, or undefined for a 599. */
   answeredBy?: string;
 }
@@ -180,7 +182,7 @@ export async function startReplay(opts: { tls: TlsMaterial; steps: Step[] }): Pr
     const body = await readBody(req);
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
-    const entry: ServedRequest = { method, path: url.pathname, query, body, status: 0 };
+    const entry: ServedRequest = { method, path: url.pathname, query, body, status: 0, at: Date.now() };
     requests.push(entry);
     const i = pick(method, url);
     if (i < 0) {
