@@ -5,6 +5,7 @@
  * (environments' resource group, container registries), the same authenticated pipeline.
  */
 import type { TokenCredential } from '@azure/core-auth';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { createContainerAppsAPI, type ContainerAppsAPIContext } from '@azure/arm-appcontainers/api';
 import * as jobs from '@azure/arm-appcontainers/api/jobs';
 import { list as listExecutionsPaged } from '@azure/arm-appcontainers/api/jobsExecutions';
@@ -76,6 +77,42 @@ export function fallbackApiVersion(error: unknown, current: string): string | un
   return KNOWN_API_VERSIONS.find((v) => v !== current && supported.has(v));
 }
 
+/**
+ * The message of an RFC 7807 problem-details answer (`{type,title,status,traceId,errors}`), which Azure sends for
+ * some validation failures instead of ARM's `{error:{code,message}}` (microsoft/azure-container-apps#861); undefined
+ * for any other body.
+ */
+export function problemDetailsMessage(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || 'error' in body) return undefined;
+  const { title, detail, errors } = body as { title?: unknown; detail?: unknown; errors?: unknown };
+  if (typeof title !== 'string' || !title.trim()) return undefined;
+  const found: string[] = [];
+  if (typeof detail === 'string' && detail.trim()) found.push(detail.trim());
+  for (const [field, list] of Object.entries(typeof errors === 'object' && errors !== null ? errors : {})) {
+    for (const m of Array.isArray(list) ? list : [list])
+      if (typeof m === 'string' && m.trim()) found.push(field === '$' ? m.trim() : `${field}: ${m.trim()}`);
+  }
+  return [title.trim(), found.join('; ')].filter(Boolean).join(' ');
+}
+
+/** The SDK reads only `error.message`: give it problem details in ARM's shape so Azure's words reach the user. */
+const problemDetailsAsArmError: PipelinePolicy = {
+  name: 'problemDetailsAsArmError',
+  async sendRequest(request, next) {
+    const response = await next(request);
+    if (response.status >= 400 && response.bodyAsText) {
+      let message: string | undefined;
+      try {
+        message = problemDetailsMessage(JSON.parse(response.bodyAsText));
+      } catch {
+        message = undefined; // not JSON: left to the SDK
+      }
+      if (message) response.bodyAsText = JSON.stringify({ error: { message } });
+    }
+    return response;
+  },
+};
+
 export interface AzureClientOptions {
   credential: TokenCredential;
   subscriptionId: string;
@@ -118,6 +155,7 @@ export function createJobApi(options: AzureClientOptions): JobApi {
     endpoint: options.endpoint,
     credentials: { scopes: [options.scope] },
     userAgentOptions: { userAgentPrefix: options.userAgent ?? 'deploy-container-apps-job' },
+    additionalPolicies: [{ policy: problemDetailsAsArmError, position: 'perCall' as const }],
   };
   let apiVersion = options.apiVersion ?? KNOWN_API_VERSIONS[0]!;
   let context: ContainerAppsAPIContext;
