@@ -343,14 +343,16 @@ describe('errors Azure returned (reported in public threads, see reported-errors
     );
   });
 
-  // KNOWN DEFECT (owner: src/azure/arm.ts): Azure's RFC 7807 validation answer has no `error` object, and the SDK's
-  // createRestError reads only body.error.message, so the user sees "(400 Error): Unexpected status code: 400." and
-  // not what Azure said. Remove `.fails` when the action reports the problem details' title and errors.
-  it.fails('400 RFC 7807 problem details: the error line carries Azure’s validation message', async () => {
+  // Azure's RFC 7807 validation answer has no `error` object; the SDK alone would say "Unexpected status code: 400".
+  it('400 RFC 7807 problem details: the error line carries Azure’s validation message', async () => {
     const r = await createAgainst(REPORTED_ERRORS[1]!, 'RG-EUR-WW-POC-DL', 'azp-agent-job');
     expect(r.replay.unmatched(), why(r)).toEqual([]);
     expect(r.exitCode).toBe(1);
     expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toContain(
+      "Azure refused to create job 'azp-agent-job' in resource group 'RG-EUR-WW-POC-DL' (400",
+    );
+    expect(r.errors[0]).toContain('One or more validation errors occurred.');
     expect(r.errors[0]).toContain(
       'Unknown properties eventTriggerConfig in Microsoft.ContainerApps.WebApi.Views.Version20221101Preview.ContainerAppsJobConfiguration are not supported',
     );
