@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobApi } from '../../src/azure/arm.ts';
 import { httpsFetch } from '../../standin/http.ts';
+import { findLeaks } from '../../test-support/e2e.ts';
 import { runAction, type RunResult } from '../../test-support/harness.ts';
 import {
   loadCassette,
@@ -107,6 +108,12 @@ async function replay(
     env: { NODE_EXTRA_CA_CERTS: standIn.tls.caFile },
     ...(process.env.E2E_ACTION_DIR ? { actionDir: process.env.E2E_ACTION_DIR } : {}),
   });
+  const leaks = findLeaks(result, [
+    standIn.oidc.requestToken,
+    ...standIn.github.issuedTokens.map((t) => t.token),
+    ...standIn.entra.issuedAccessTokens,
+  ]);
+  if (leaks.length) throw new Error(`The action leaked secrets: ${leaks.join('; ')}`);
   return { ...result, replay: server };
 }
 
@@ -144,6 +151,12 @@ describe('create (az containerapp job create, 2026, api-version 2025-07-01)', ()
     expect(r.outputs['job-operation']).toBe('created');
     expect(r.outputs['job-id']).toBe(jobId);
     expect(r.outputs.image).toBe('mcr.microsoft.com/k8se/quickstart-jobs:latest');
+    // What the action sent agrees with what the Azure CLI sent and Azure accepted.
+    const sent = JSON.parse(r.replay.requests.find((q) => q.method === 'PUT')?.body ?? '{}') as Json;
+    const recorded = JSON.parse(CREATE_2026[0]!.requestBody ?? '{}') as Json;
+    expect(sent.properties.environmentId).toBe(recorded.properties.environmentId);
+    expect(sent.properties.configuration.triggerType.toLowerCase()).toBe('manual');
+    expect(sent.properties.template.containers[0].image).toBe(recorded.properties.template.containers[0].image);
     expect(r.replay.unmatched()).toEqual([]);
     expect(r.replay.unused()).toEqual([]);
   });
