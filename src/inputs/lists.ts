@@ -100,7 +100,7 @@ export function parseSecrets(value: string): SecretSpec[] | undefined {
     if (eq < 0) {
       throw new InputError(
         'secrets',
-        `secrets line ${n} has no '=': write one secret a line as name=value (e.g. db-password=\${{ secrets.DB_PASSWORD }}) or name=keyvaultref:URL,identityref:system.`,
+        `secrets line ${n} has no '=': write one secret a line as name=value (e.g. db-password=\${{ secrets.DB_PASSWORD }}) or name=keyvaultref:URL,identityref:system; a multi-line value other than a PEM key must be stored on one line (e.g. base64 -w0).`,
       );
     }
     const name = text.slice(0, eq).trim();
@@ -271,9 +271,11 @@ function refuseSeveralPairs(input: string, n: number, name: string, value: strin
   if (value.startsWith('"') || value.startsWith("'")) return;
   const words = value.split(/[ \t]+/);
   if (words.length < 2 || !words.slice(1).every((w) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(w))) return;
-  const lines = [`${name}=${words[0] ?? ''}`, ...words.slice(1)].map((l) => `    ${l.replace(/=.*$/, '=...')}`);
+  const names = [name, ...words.slice(1).map((w) => w.slice(0, w.indexOf('=')))];
+  const shown = names.slice(0, 4).map((v) => q(v).slice(1, -1));
+  const more = names.length > shown.length ? ', ...' : '';
   throw new InputError(
     input,
-    `${input} line ${n} sets several variables on one line (${[name, ...words.slice(1).map((w) => w.slice(0, w.indexOf('=')))].join(', ')}); the action takes one NAME=value a line: write\n  ${input}: |\n${lines.join('\n')}`,
+    `${input} line ${n} sets several variables on one line (${shown.join(', ')}${more}); the action takes one NAME=value a line: write\n  ${input}: |\n${shown.map((v) => `    ${v}=...`).join('\n')}${more ? '\n    ...' : ''}`,
   );
 }
