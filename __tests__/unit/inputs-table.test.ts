@@ -145,6 +145,15 @@ describe('check-image, check-since, await-next-execution, on-failure', () => {
     expect(parseWith({ ...BASE, 'await-next-execution': '2h' }).start).toBe(false);
   });
 
+  it('warns that rollback has nothing to put back when the step changes nothing', () => {
+    expect(parseWith({ ...BASE, start: 'true', 'on-failure': 'rollback' }).warnings).toEqual([
+      expect.stringContaining('nothing to put back'),
+    ]);
+    expect(parseWith({ ...BASE, start: 'true', image: 'ghcr.io/a/b:1', 'on-failure': 'rollback' }).warnings).toEqual(
+      [],
+    );
+  });
+
   const cases: [string, Record<string, string>, string, RegExp][] = [
     ['check-image not a boolean', { start: 'true', 'check-image': 'yes' }, 'check-image', /true or false/],
     ['check-since not a duration', { 'check-since': 'a day' }, 'check-since', /90s, 10m, 1h/],

@@ -166,6 +166,11 @@ export function checkRunRules(run: RunFields, dryRun: boolean, wantsDeploy: bool
       'Nothing to do: start is false and no input asks to change the job; set image (or image-tag, env-vars, ...) to deploy, or start: true to run the job as it is.',
     );
   }
+  if (run.onFailure === 'rollback' && !wantsDeploy) {
+    warnings.push(
+      'on-failure is rollback, but no input asks to change the job, so there is nothing to put back if the execution fails.',
+    );
+  }
   if (start && !wait) {
     if (run.timeoutSec !== undefined)
       warnings.push('timeout is ignored because wait is false: the step does not wait for the execution.');
