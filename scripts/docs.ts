@@ -1,11 +1,13 @@
 /**
- * Generates the README's inputs and outputs reference from action.yml (between the markers
+ * Generates the README's inputs and outputs reference from action.yml, the inputs grouped as action.yml groups them
+ * (sign-in, deploy, run, logs, build, advanced; read through scripts/gen-inputs.ts's table) (between the markers
  * <!-- inputs:start --> ... <!-- inputs:end --> and <!-- outputs:start --> ... <!-- outputs:end -->).
  * `node scripts/docs.ts` rewrites README.md; `node scripts/docs.ts --check` fails when it is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { readInputRows } from './gen-inputs.ts';
 
 interface ActionYaml {
   inputs: Record<string, { description: string; required?: boolean; default?: string }>;
@@ -22,10 +24,24 @@ const cell = (text: string): string =>
 
 export function renderReference(actionYaml: string): { inputs: string; outputs: string } {
   const action = parse(actionYaml) as ActionYaml;
-  const inputs = ['| Input | Required | Default | Description |', '|---|---|---|---|'];
-  for (const [name, i] of Object.entries(action.inputs)) {
+  const inputs: string[] = [];
+  let group = '';
+  for (const row of readInputRows(actionYaml)) {
+    if (row.group !== group) {
+      group = row.group;
+      if (inputs.length > 0) inputs.push('');
+      const title = row.groupTitle.charAt(0).toUpperCase() + row.groupTitle.slice(1);
+      inputs.push(
+        `**${group}**: ${cell(title)}`,
+        '',
+        '| Input | Required | Default | Description |',
+        '|---|---|---|---|',
+      );
+    }
+    const i = action.inputs[row.name]!;
     const def = i.default === undefined || i.default === '' ? '' : `\`${i.default}\``;
-    inputs.push(`| \`${name}\` | ${i.required ? 'yes' : 'no'} | ${def} | ${cell(i.description)} |`);
+    const secret = row.secret ? ' Masked in the log.' : '';
+    inputs.push(`| \`${row.name}\` | ${i.required ? 'yes' : 'no'} | ${def} | ${cell(i.description)}${secret} |`);
   }
   const outputs = ['| Output | Description |', '|---|---|'];
   for (const [name, o] of Object.entries(action.outputs)) outputs.push(`| \`${name}\` | ${cell(o.description)} |`);

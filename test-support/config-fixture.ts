@@ -29,9 +29,12 @@ export function baseConfig(overrides: Partial<Config> = {}): Config {
     logs: true,
     logsWaitSec: 30,
     dryRun: false,
+    checkImage: true,
+    onFailure: 'keep',
     wantsDeploy: true,
     secretValues: [],
     warnings: [],
+    notices: [],
     ...overrides,
   } as Config;
 }

@@ -44,7 +44,8 @@ export async function main(options: MainOptions = {}): Promise<void> {
 
   let report: Report | undefined;
   try {
-    const config = loadConfig();
+    let config = loadConfig();
+    for (const notice of config.notices) core.notice(notice);
     for (const warning of config.warnings) core.warning(warning);
     const jobId = jobResourceId(config.auth.subscriptionId, config.resourceGroup, config.jobName);
     const r: Report = {
@@ -61,7 +62,6 @@ export async function main(options: MainOptions = {}): Promise<void> {
     const definition = config.jobYaml
       ? readDefinition(config.jobYaml, { workspace: process.env.GITHUB_WORKSPACE, mask })
       : undefined;
-    if (definition) config.secretValues.push(...definition.secretValues);
     const { api, credential } = connect(config);
     const jobLabel = `job '${config.jobName}' in resource group '${config.resourceGroup}'`;
 
@@ -70,7 +70,10 @@ export async function main(options: MainOptions = {}): Promise<void> {
     });
     // build-context: build and push, then deploy what was pushed, by digest.
     if (config.build)
-      config.image = (await buildAndPush(config, { api, credential, live, signal: cancelled.signal })).image;
+      config = {
+        ...config,
+        image: (await buildAndPush(config, { api, credential, live, signal: cancelled.signal })).image,
+      };
 
     let deployed: DeployResult | undefined;
     if (config.wantsDeploy) {

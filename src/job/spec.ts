@@ -76,7 +76,7 @@ function sameEnv(a: EnvironmentVar, b: EnvironmentVar): boolean {
 /** Applies env-vars to a live list: merge sets the given names and keeps the rest; replace keeps exactly these. */
 export function applyEnv(
   live: EnvironmentVar[] | undefined,
-  given: EnvVarSpec[],
+  given: readonly EnvVarSpec[],
   mode: 'merge' | 'replace',
 ): EnvironmentVar[] {
   const wanted = given.map(toEnvironmentVar);
@@ -214,8 +214,8 @@ export function buildNewJob(config: Config, ctx: CreateContext): Job {
   const container: Container = {
     name: config.containerName ?? config.jobName,
     image: ctx.image,
-    ...(config.command ? { command: config.command } : {}),
-    ...(config.args ? { args: config.args } : {}),
+    ...(config.command ? { command: [...config.command] } : {}),
+    ...(config.args ? { args: [...config.args] } : {}),
     ...(config.envVars?.length ? { env: config.envVars.map(toEnvironmentVar) } : {}),
     resources: { cpu: config.cpu ?? CREATE_DEFAULTS.cpu, memory: config.memory ?? CREATE_DEFAULTS.memory },
   };
@@ -289,11 +289,11 @@ export function planUpdate(config: Config, live: Job, ctx: UpdateContext): Updat
   }
   if (config.command && !sameArray(config.command, target.command)) {
     changes.push({ field: 'command', from: show(target.command), to: show(config.command) });
-    updated.command = config.command;
+    updated.command = [...config.command];
   }
   if (config.args && !sameArray(config.args, target.args)) {
     changes.push({ field: 'args', from: show(target.args), to: show(config.args) });
-    updated.args = config.args;
+    updated.args = [...config.args];
   }
   if (config.cpu !== undefined || config.memory !== undefined) {
     const cpu = config.cpu ?? target.resources?.cpu;
@@ -490,8 +490,8 @@ export function executionTemplate(config: Config, job: Job): JobExecutionTemplat
     return {
       ...b,
       ...(ex.image ? { image: ex.image } : {}),
-      ...(ex.command ? { command: ex.command } : {}),
-      ...(ex.args ? { args: ex.args } : {}),
+      ...(ex.command ? { command: [...ex.command] } : {}),
+      ...(ex.args ? { args: [...ex.args] } : {}),
       ...(ex.envVars ? { env: applyEnv(c.env, ex.envVars, 'merge') } : {}),
     };
   });
