@@ -16,11 +16,13 @@
  */
 import * as core from '@actions/core';
 import { mask } from '../common/secrets.js';
-import * as actionsExec from '@actions/exec';
+import { spawn } from 'node:child_process';
 import type { TokenCredential } from '@azure/core-auth';
 import type { Job } from '@azure/arm-appcontainers';
 import { randomUUID } from 'node:crypto';
 import {
+  accessSync,
+  constants,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -33,10 +35,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { delimiter, join, relative, resolve } from 'node:path';
 import type { JobApi, RegistryInfo } from '../azure/arm.js';
 import type { Config } from '../inputs/config.js';
 import { ActionError, describeAzureError } from '../common/errors.js';
+import { capLine, freshToken, LineSplitter, printUntrusted } from '../common/untrusted.js';
 import { registryHost, repositoryOf } from '../common/image.js';
 import { decidePull, isAcrServer, registriesOf } from '../job/registry.js';
 
@@ -58,7 +61,7 @@ export interface ExecResult {
 export type Runner = (
   tool: string,
   args: string[],
-  options: { env: Record<string, string>; input?: Buffer; silent?: boolean },
+  options: { env: Record<string, string>; input?: Buffer; silent?: boolean; signal?: AbortSignal },
 ) => Promise<ExecResult>;
 
 export interface BuildLog {
@@ -134,9 +137,9 @@ export function buildArguments(
 
 /** The digest `docker push` reports for `tag` ("<tag>: digest: sha256:<hex> size: <n>"). */
 export function pushedDigest(output: string, tag: string | undefined): string | undefined {
-  const lines = output.split(/\r?\n/);
+  const lines = output.split('\n');
   const found = lines
-    .map((l) => /^(?:(\S+): )?digest: (sha256:[0-9a-f]{64})\b/.exec(l.trim()))
+    .map((l) => /^(?:(\S+): )?digest: (sha256:[0-9a-f]{64})\b/.exec(capLine(l, 4096).trim()))
     .filter((m): m is RegExpExecArray => m !== null);
   const exact = tag ? found.find((m) => m[1] === tag) : undefined;
   return (exact ?? found[found.length - 1])?.[2];
@@ -144,14 +147,18 @@ export function pushedDigest(output: string, tag: string | undefined): string | 
 
 /** The last `n` non-empty lines of a CLI's output (progress noise removed). */
 export function lastLines(output: string, n = 12): string[] {
-  return (
-    output
-      .split(/\r?\n/)
-      // eslint-disable-next-line no-control-regex -- strips the terminal colour codes some CLIs print
-      .map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trimEnd())
-      .filter((l) => l.trim() !== '')
-      .slice(-n)
-  );
+  const out: string[] = [];
+  // From the end, so a megabyte of output costs one pass; each line cut to 1 KiB.
+  let end = output.length;
+  while (end > 0 && out.length < n) {
+    const nl = output.lastIndexOf('\n', end - 1);
+    const raw = output.slice(nl + 1, end);
+    end = nl < 0 ? 0 : nl;
+    // eslint-disable-next-line no-control-regex -- strips the terminal colour codes some CLIs print
+    const line = capLine(raw.slice(0, 64 * 1024), 1024).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trimEnd();
+    if (line.trim() !== '') out.unshift(line);
+  }
+  return out;
 }
 
 /** The most telling line: the last one that reads like an error, else the last line. */
@@ -175,14 +182,15 @@ export interface FailureContext {
 
 /** The fix for a known failure, from the CLI's output; undefined when the output matches no known case. */
 export function knownFix(output: string, ctx: FailureContext): string | undefined {
-  const text = output.toLowerCase();
+  // The end of the output is where a CLI says why it failed; a bounded, lowercased copy is matched.
+  const text = output.slice(-256 * 1024).toLowerCase();
   if (/repository name must be lowercase|must be lowercase/.test(text)) {
     return `image '${ctx.image}' has uppercase letters in its repository; container registries accept lowercase only: write '${repositoryOf(ctx.image).toLowerCase()}${ctx.image.slice(repositoryOf(ctx.image).length)}'`;
   }
   if (
-    /cannot locate specified dockerfile|failed to read dockerfile|dockerfile: no such file|no such file or directory.*dockerfile|containerfile.*no such file/.test(
-      text,
-    )
+    /cannot locate specified dockerfile|failed to read dockerfile|dockerfile: no such file/.test(text) ||
+    onOneLine(text, 'no such file or directory', 'dockerfile') ||
+    onOneLine(text, 'containerfile', 'no such file')
   ) {
     return ctx.dockerfileInput
       ? `input 'dockerfile' ('${ctx.dockerfileInput}') was not found: give its path relative to the workspace, and check out the repository first (actions/checkout)`
@@ -222,6 +230,19 @@ export function knownFix(output: string, ctx: FailureContext): string | undefine
   return undefined;
 }
 
+/** `first` then `second` on one line of `text`, in linear time (a regex `first.*second` is quadratic). */
+function onOneLine(text: string, first: string, second: string): boolean {
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf(first, from);
+    if (at < 0) return false;
+    const lineEnd = text.indexOf('\n', at);
+    const end = lineEnd < 0 ? text.length : lineEnd;
+    if (text.slice(at + first.length, end).includes(second)) return true;
+    from = end + 1;
+  }
+}
+
 /**
  * A copy of the user's Docker config.json for the temporary config: keeps other registries' logins and settings,
  * drops the credential store and a credential helper for `server`, so the new login lands in the temporary file.
@@ -243,6 +264,10 @@ export function temporaryDockerConfig(original: string | undefined, server: stri
     delete copy[server];
     parsed.credHelpers = copy;
   }
+  // An explicit entry: docker picks a keyring helper by itself (pass, secretservice) for a config that holds no
+  // login at all, which would keep the registry token after the temporary folder is gone.
+  const auths = parsed.auths && typeof parsed.auths === 'object' ? (parsed.auths as Record<string, unknown>) : {};
+  parsed.auths = { ...auths, [server]: auths[server] ?? {} };
   return JSON.stringify(parsed, null, 2);
 }
 
@@ -261,13 +286,122 @@ export function tenantOf(accessToken: string): string | undefined {
 // ---------------------------------------------------------------------------------------------------------------
 // Effects
 
-const defaultRun: Runner = async (tool, args, options) =>
-  actionsExec.getExecOutput(tool, args, {
-    env: options.env,
-    ignoreReturnCode: true,
-    silent: options.silent ?? false,
-    ...(options.input ? { input: options.input } : {}),
+/** Lines of a CLI's output kept for the failure analysis (the rest is printed, not kept). */
+const KEPT_LINES = 2000;
+const KEPT_LINE_CHARS = 8 * 1024;
+
+/** What a stream printed: its last lines, each line cut (memory stays bounded for any output). */
+class Kept {
+  private readonly splitter = new LineSplitter();
+  private readonly lines: string[] = [];
+  private readonly print: ((line: string) => void) | undefined;
+  constructor(print: ((line: string) => void) | undefined) {
+    this.print = print;
+  }
+  push(chunk: string): void {
+    for (const line of this.splitter.push(chunk)) this.keep(line);
+  }
+  text(): string {
+    const last = this.splitter.end();
+    if (last !== undefined) this.keep(last);
+    return this.lines.join('\n');
+  }
+  private keep(line: string): void {
+    this.print?.(line);
+    this.lines.push(capLine(line, KEPT_LINE_CHARS));
+    if (this.lines.length > KEPT_LINES * 2) this.lines.splice(0, this.lines.length - KEPT_LINES);
+  }
+}
+
+/** The executable `tool` on `PATH` (as @actions/io's which), or undefined. */
+function resolveTool(tool: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, tool);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Runs the CLI without a shell, with exactly the environment given; its output printed line by line (each line
+ * capped) unless silent; killed when `signal` aborts (the workflow run was cancelled).
+ */
+const defaultRun: Runner = (tool, args, options) =>
+  new Promise((resolvePromise, reject) => {
+    const path = resolveTool(tool, options.env.PATH ?? '');
+    if (!path) {
+      reject(new Error(`Unable to locate executable file: ${tool}`));
+      return;
+    }
+    const print = options.silent ? undefined : (line: string) => process.stdout.write(`${capLine(line)}\n`);
+    if (!options.silent) process.stdout.write(`[command]${path} ${args.join(' ')}\n`);
+    const child = spawn(path, args, {
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const out = new Kept(print);
+    const err = new Kept(print);
+    child.stdout.setEncoding('utf8').on('data', (c: string) => out.push(c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => err.push(c));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? undefined);
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolvePromise({ exitCode: code ?? (signal ? 128 : 1), stdout: out.text(), stderr: err.text() }),
+    );
   });
+
+/**
+ * What a container CLI needs of the runner's environment: not the action's inputs (INPUT_SECRETS,
+ * INPUT_REGISTRY-PASSWORD), the runner's tokens (ACTIONS_*, GITHUB_TOKEN) or anything else a build tool or a
+ * credential helper it starts could read.
+ */
+const CHILD_ENV_NAMES = new Set([
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TERM',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'ALL_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'all_proxy',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'REGISTRY_AUTH_FILE',
+  'CONTAINER_HOST',
+  'CONTAINER_CONNECTION',
+  'DBUS_SESSION_BUS_ADDRESS',
+  'SYSTEMROOT',
+  'PATHEXT',
+]);
+const CHILD_ENV_PREFIXES = ['LC_', 'XDG_', 'DOCKER_', 'BUILDKIT_', 'BUILDX_', 'CONTAINERS_', 'PODMAN_', 'COMPOSE_'];
+
+export function childEnv(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (CHILD_ENV_NAMES.has(name) || CHILD_ENV_PREFIXES.some((p) => name.startsWith(p))) out[name] = value;
+  }
+  return out;
+}
 
 const defaultLog: BuildLog = {
   info: core.info,
@@ -362,15 +496,22 @@ async function acrRefreshToken(
   if (tenant) form.set('tenant', tenant);
   let response: Response;
   try {
+    // Never followed: a redirect would carry the Azure token to wherever the registry (or a proxy) points.
     response = await deps.fetch(`https://${server}/oauth2/exchange`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
+      redirect: 'manual',
     });
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
     throw new ActionError(
       `Could not reach registry '${server}' to log in (${cause}): check the registry host in input 'image' and the runner's network access to it.`,
+    );
+  }
+  if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+    throw new ActionError(
+      `Registry '${server}' answered the token exchange with a redirect${response.headers.get('location') ? ` to ${capLine(response.headers.get('location') ?? '', 200)}` : ''}, which the action does not follow (it would send the Azure token elsewhere): check the registry host in input 'image'.`,
     );
   }
   const text = await response.text();
@@ -381,7 +522,7 @@ async function acrRefreshToken(
     // not JSON
   }
   if (!response.ok || !body.refresh_token) {
-    const said = body.errors?.[0]?.message ?? (text.trim().slice(0, 200) || response.statusText);
+    const said = capLine(body.errors?.[0]?.message ?? (text.trim().slice(0, 200) || response.statusText), 200);
     throw new ActionError(
       `Registry '${server}' refused to exchange this identity's Azure token for a registry token (HTTP ${response.status}: ${said.replace(/\.$/, '')}): check that the registry is in the identity's tenant and that its 'authentication-as-arm' policy is enabled (az acr config authentication-as-arm show -r <registry>).`,
     );
@@ -409,14 +550,33 @@ async function runQuoted(
   log: BuildLog,
   tool: string,
   args: string[],
-  options: { env: Record<string, string>; input?: Buffer },
+  options: { env: Record<string, string>; input?: Buffer; signal?: AbortSignal },
 ): Promise<ExecResult> {
-  const token = randomUUID();
+  // A fresh token each time: one printed earlier in the public log could be echoed by this output.
+  const token = freshToken();
   log.info(`::stop-commands::${token}`);
   try {
     return await run(tool, args, options);
+  } catch (error) {
+    if (options.signal?.aborted) {
+      throw new ActionError(`The workflow run was cancelled during '${tool} ${args[0] ?? ''}'; nothing was deployed.`);
+    }
+    throw error;
   } finally {
     log.info(`::${token}::`);
+  }
+}
+
+/** Warns when a build-args value is a known secret: build arguments stay readable in the image's history. */
+function warnSecretBuildArgs(buildArgs: Record<string, string>, secrets: string[], log: BuildLog): void {
+  const known = new Set(secrets.filter((v) => v.length >= 4));
+  const names = Object.entries(buildArgs)
+    .filter(([, value]) => known.has(value) || [...known].some((secret) => value.includes(secret)))
+    .map(([name]) => name);
+  if (names.length) {
+    log.warning(
+      `Input 'build-args' passes a secret value as ${names.join(', ')}: build arguments are stored in the image's history (docker history shows them) for anyone who can pull it; pass secrets to the job with input 'secrets' instead.`,
+    );
   }
 }
 
@@ -430,10 +590,12 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
   if (!build || !image) throw new Error('buildAndPush needs build-context and image');
   const log = deps.log ?? defaultLog;
   const run = deps.run ?? defaultRun;
-  const env = cleanEnv(deps.env ?? process.env);
+  const env = childEnv(cleanEnv(deps.env ?? process.env));
   const cwd = deps.cwd ?? process.cwd();
   const now = deps.now ?? Date.now;
   const server = registryHost(image) ?? DOCKER_HUB;
+  const runnerTemp = (deps.env ?? process.env).RUNNER_TEMP;
+  warnSecretBuildArgs(build.buildArgs, config.secretValues, log);
 
   // Checks that need no build: the paths, and that the job will be able to pull what is pushed.
   const contextDir = resolve(cwd, build.context);
@@ -477,6 +639,7 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
     : undefined;
   const login: FailureContext['login'] = config.registry.username ? 'credentials' : acr ? 'acr-identity' : 'none';
 
+  const signal = deps.signal ? { signal: deps.signal } : {};
   const result = await log
     .group(`Build and push ${image}`, async () => {
       const started = now();
@@ -491,7 +654,7 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
         ...(config.auth.clientId ? { clientId: config.auth.clientId } : {}),
         ...(build.dockerfile ? { dockerfileInput: build.dockerfile } : {}),
       };
-      const base = env.RUNNER_TEMP && existsSync(env.RUNNER_TEMP) ? env.RUNNER_TEMP : tmpdir();
+      const base = runnerTemp && existsSync(runnerTemp) ? runnerTemp : tmpdir();
       mkdirSync(base, { recursive: true });
       const store = login === 'none' ? undefined : temporaryLoginStore(cli, server, env, base);
       const runEnv = store?.env ?? env;
@@ -521,6 +684,7 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
           const r = await runQuoted(run, log, cli, ['login', server, '--username', user, '--password-stdin'], {
             env: runEnv,
             input: Buffer.from(password, 'utf8'),
+            ...signal,
           });
           if (r.exitCode !== 0) {
             throw failure(
@@ -541,6 +705,7 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
         ctx.phase = 'build';
         const built = await runQuoted(run, log, cli, buildArguments(image, contextDir, dockerfile, build.buildArgs), {
           env: runEnv,
+          ...signal,
         });
         if (built.exitCode !== 0) {
           throw failure(
@@ -556,7 +721,7 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
         ctx.phase = 'push';
         const digestFile = join(base, `digest-${randomUUID()}`);
         const pushArgs = cli === 'podman' ? ['push', '--digestfile', digestFile, image] : ['push', image];
-        const pushed = await runQuoted(run, log, cli, pushArgs, { env: runEnv });
+        const pushed = await runQuoted(run, log, cli, pushArgs, { env: runEnv, ...signal });
         if (pushed.exitCode !== 0) {
           rmSync(digestFile, { force: true });
           throw failure(
@@ -602,8 +767,14 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
     })
     .catch((error: unknown) => {
       // Outside the collapsed group, so the reason is visible next to the error.
-      if (error instanceof BuildFailure && error.lines.length > 0)
-        log.info(`Last lines from ${error.cli} ${error.phase}:\n  ${error.lines.join('\n  ')}`);
+      // The CLI's lines are untrusted: printed where they cannot run a workflow command.
+      if (error instanceof BuildFailure && error.lines.length > 0) {
+        log.info(`Last lines from ${error.cli} ${error.phase}:`);
+        printUntrusted(
+          log.info,
+          error.lines.map((l) => `  ${l}`),
+        );
+      }
       throw error;
     });
   if (deps.signal?.aborted) {

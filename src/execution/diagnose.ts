@@ -14,6 +14,7 @@
 import type { Job, JobExecution } from '@azure/arm-appcontainers';
 import { describeFailure, type Outcome } from './execution.js';
 import { registryHost } from '../common/image.js';
+import { capLine } from '../common/untrusted.js';
 
 /** A platform event about the execution (image pulls, container exits...), from the event stream or Log Analytics. */
 export interface SystemEvent {
@@ -43,7 +44,18 @@ export interface Diagnosis {
 
 const LAST_LINES = 5;
 const PULL_EVENT = /Failed to pull image|ImagePullBackOff|ErrImagePull|reason 'ImagePullFailure'|image pull/i;
-const NOT_FOUND = /\bnot found\b|manifest unknown|name unknown|NotFound|does not exist|repository .* not exist/i;
+const NOT_FOUND = /\bnot found\b|manifest unknown|name unknown|NotFound|does not exist/i;
+/** The longest log line quoted in an error message. */
+const QUOTED_LINE_CHARS = 1024;
+
+/** `repository … not exist` on one line, in linear time (a regex `repository .* not exist` is quadratic). */
+function repositoryNotExist(text: string): boolean {
+  for (const line of text.toLowerCase().split('\n')) {
+    const at = line.indexOf('repository ');
+    if (at >= 0 && line.indexOf(' not exist', at + 10) >= 0) return true;
+  }
+  return false;
+}
 const REFUSED = /unauthori[sz]ed|authentication required|\b401\b|\b403\b|denied|forbidden|insufficient_scope/i;
 
 function imagesOf(execution: JobExecution | undefined, job: Job | undefined): string[] {
@@ -68,7 +80,7 @@ function pullDiagnosis(outcome: Outcome, ev: Evidence): string | undefined {
   const host = registryHost(image);
   const all = messages.join('\n');
   const detail = pullEvents.find((e) => /Failed to pull image/i.test(e.message))?.message;
-  if (NOT_FOUND.test(all)) {
+  if (NOT_FOUND.test(all) || repositoryNotExist(all)) {
     return `the image '${image}' could not be pulled: it was not found${host ? ` in registry '${host}'` : ''}; check the image name and tag (inputs 'image' / 'image-tag') and that it was pushed`;
   }
   if (REFUSED.test(all)) {
@@ -85,7 +97,7 @@ function pullDiagnosis(outcome: Outcome, ev: Evidence): string | undefined {
     }
     return `the image '${image}' could not be pulled: registry '${host}' refused user '${reg.username ?? ''}'; check 'registry-username' and 'registry-password'`;
   }
-  return `the image '${image}' could not be pulled${detail ? ` (${detail.replace(/\.$/, '')})` : ''}; check the image reference and the registry settings`;
+  return `the image '${image}' could not be pulled${detail ? ` (${capLine(detail, QUOTED_LINE_CHARS).replace(/\.$/, '')})` : ''}; check the image reference and the registry settings`;
 }
 
 function memoryOf(outcome: Outcome, job: Job | undefined, container: string | undefined): string | undefined {
@@ -109,7 +121,7 @@ function oomDiagnosis(outcome: Outcome, ev: Evidence): string | undefined {
   }
   const event = ev.events.find((e) => /reason 'OOMKilled'/.test(e.message));
   if (event) {
-    return `a container ran out of memory (OOMKilled): ${event.message}; raise input 'memory'`;
+    return `a container ran out of memory (OOMKilled): ${capLine(event.message, QUOTED_LINE_CHARS)}; raise input 'memory'`;
   }
   return undefined;
 }
@@ -117,7 +129,9 @@ function oomDiagnosis(outcome: Outcome, ev: Evidence): string | undefined {
 function lastLines(ev: Evidence, key: string | undefined): string {
   if (!key) return '';
   const lines = ev.tailOf(key, LAST_LINES);
-  return lines.length ? `\nLast log lines of ${key}:\n${lines.map((l) => `  ${l}`).join('\n')}` : '';
+  return lines.length
+    ? `\nLast log lines of ${key}:\n${lines.map((l) => `  ${capLine(l, QUOTED_LINE_CHARS)}`).join('\n')}`
+    : '';
 }
 
 /** The step's error for an execution that did not succeed, with the best explanation the evidence allows. */

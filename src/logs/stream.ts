@@ -16,10 +16,10 @@
  * Container output is untrusted: it is printed between `::stop-commands::` markers so that a line cannot run
  * a workflow command, each line prefixed with its timestamp.
  */
-import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { JobExecution } from '@azure/arm-appcontainers';
 import type { Clock } from '../common/clock.js';
+import { capLine, LineSplitter, printUntrusted } from '../common/untrusted.js';
 import { pollDelay, type Logger } from '../execution/execution.js';
 import type { SystemEvent } from '../execution/diagnose.js';
 
@@ -47,17 +47,19 @@ export interface LogLine {
   text: string;
 }
 
-const TS_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?( +)(.*)$/;
-const CRI_RE = /^(stdout|stderr) [FP] (.*)$/;
+// Linear on any input: the text after the prefix is sliced off, never matched by a backtracking `(.*)$`
+// (a megabyte of spaces before a `\r` took minutes).
+const TS_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)? +/;
+const CRI_RE = /^(stdout|stderr) [FP] /;
 /** The stream's own lines ("Connecting to the container 'x'...", as the portal shows them too). */
 const META_RE = /^(Connecting to the container |Successfully Connected to container|No logs since )/;
 
 /** One line of a console stream: `TIMESTAMP [stdout|stderr F ]text`. Undefined for the stream's own lines. */
 export function parseStreamLine(raw: string): LogLine | undefined {
-  const line = raw.replace(/\r$/, '');
+  const line = capLine(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
   const m = TS_RE.exec(line);
   if (!m) return { text: line };
-  const rest = m[5] as string;
+  const rest = line.slice(m[0].length);
   if (META_RE.test(rest)) return undefined;
   let ts = `${m[1]}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}`;
   const zone = m[3];
@@ -67,7 +69,9 @@ export function parseStreamLine(raw: string): LogLine | undefined {
   }
   ts += 'Z';
   const cri = CRI_RE.exec(rest);
-  return cri ? { ts, stream: cri[1] as 'stdout' | 'stderr', text: cri[2] as string } : { ts, text: rest };
+  return cri
+    ? { ts, stream: cri[1] as 'stdout' | 'stderr', text: rest.slice(cri[0].length) }
+    : { ts, text: rest };
 }
 
 /** How a line is shown: `2026-02-06T00:22:06.123Z text` (never starting with `::`). */
@@ -132,7 +136,6 @@ interface Held {
  */
 export class LogPrinter {
   private readonly out: (text: string) => void;
-  private readonly token = randomUUID().replace(/-/g, '');
   private readonly streams = new Map<string, Held>();
   private readonly order: string[] = [];
   private active: string | undefined;
@@ -248,10 +251,8 @@ export class LogPrinter {
   }
 
   private write(lines: string[]): void {
-    // Container output must not run workflow commands: stop them around it, with a token it cannot guess.
-    this.out(`::stop-commands::${this.token}`);
-    for (const l of lines) this.out(l);
-    this.out(`::${this.token}::`);
+    // Container output must not run workflow commands: stopped around it, with a fresh token each time.
+    printUntrusted(this.out, lines);
   }
 }
 
@@ -607,11 +608,10 @@ export class LiveLogs {
         else dedupe.reconnect();
         t.connected = true;
         const connectedAt = this.o.clock.now();
-        let partial = '';
+        const splitter = new LineSplitter();
         try {
           for await (const chunk of body) {
-            const parts = (partial + chunk).split('\n');
-            partial = parts.pop() ?? '';
+            const parts = splitter.push(chunk);
             const out: string[] = [];
             for (const raw of parts) {
               const line = parseStreamLine(raw);
@@ -620,6 +620,7 @@ export class LiveLogs {
             printed += out.length;
             this.o.printer.lines(t.key, out);
           }
+          const partial = splitter.end();
           if (partial) {
             const line = parseStreamLine(partial);
             if (line && dedupe.accept(line)) {
