@@ -79,7 +79,7 @@ describe('pure parts', () => {
     expect(errorLine([`error: ${'x'.repeat(400)}`])!.length).toBe(240);
   });
 
-  it('temporaryDockerConfig keeps other logins and settings, drops the credential store and the helper for the server', () => {
+  it('temporaryDockerConfig keeps other logins and settings, drops the credential store and the helper for the server, and names the server in auths (so docker picks no keyring helper)', () => {
     const original = JSON.stringify({
       auths: { 'ghcr.io': { auth: 'abc' } },
       credsStore: 'desktop',
@@ -87,12 +87,12 @@ describe('pure parts', () => {
       currentContext: 'remote',
     });
     expect(JSON.parse(temporaryDockerConfig(original, 'hyf.azurecr.io'))).toEqual({
-      auths: { 'ghcr.io': { auth: 'abc' } },
+      auths: { 'ghcr.io': { auth: 'abc' }, 'hyf.azurecr.io': {} },
       credHelpers: { 'gcr.io': 'gcloud' },
       currentContext: 'remote',
     });
-    expect(JSON.parse(temporaryDockerConfig(undefined, 'x'))).toEqual({});
-    expect(JSON.parse(temporaryDockerConfig('not json', 'x'))).toEqual({});
+    expect(JSON.parse(temporaryDockerConfig(undefined, 'x'))).toEqual({ auths: { x: {} } });
+    expect(JSON.parse(temporaryDockerConfig('not json', 'x'))).toEqual({ auths: { x: {} } });
   });
 
   it('tenantOf reads the tid claim of an access token', () => {
@@ -341,7 +341,7 @@ describe('buildAndPush', () => {
     for (const c of cli.calls) expect(c.args.join(' ')).not.toContain(refreshToken);
     // The temporary config: other logins kept, no credential store, the user's plugins reachable.
     expect(login!.store!.dir.startsWith(runnerTemp)).toBe(true);
-    expect(JSON.parse(login!.store!.config!)).toEqual({ auths: { 'ghcr.io': { auth: 'keep' } } });
+    expect(JSON.parse(login!.store!.config!)).toEqual({ auths: { 'ghcr.io': { auth: 'keep' }, 'hyf.azurecr.io': {} } });
     expect(login!.store!.entries).toEqual(['cli-plugins']);
     expect(build!.env.DOCKER_CONFIG).toBe(login!.store!.dir);
     expect(build!.args).toEqual([
@@ -420,9 +420,13 @@ describe('buildAndPush', () => {
     expect((error as Error).message).toBe(
       `Pushing hyf.azurecr.io/app:1.0 with docker failed (exit code 1: unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information): the identity '11111111-1111-1111-1111-111111111111' may not push to registry 'hyfregistry': give it the AcrPush role on the registry (az role assignment create --role AcrPush --assignee 11111111-1111-1111-1111-111111111111 --scope ${ACR_ID}).`,
     );
-    expect(log.lines).toContain(
-      'Last lines from docker push:\n  unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information.',
+    const at = log.lines.indexOf('Last lines from docker push:');
+    expect(at).toBeGreaterThan(-1);
+    expect(log.lines[at + 1]).toMatch(/^::stop-commands::[0-9a-f]{32}$/);
+    expect(log.lines[at + 2]).toBe(
+      '  unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information.',
     );
+    expect(log.lines[at + 3]).toBe(`::${log.lines[at + 1]!.slice('::stop-commands::'.length)}::`);
     const login = cli.calls.find((c) => c.args[0] === 'login')!;
     expect(existsSync(login.store!.dir)).toBe(false);
   });

@@ -206,7 +206,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
   } finally {
     if (report) {
       for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
-      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(redact(renderSummary(report))).write();
+      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(redact(renderSummary(report, redact))).write();
     }
   }
 }

@@ -145,6 +145,9 @@ export function pushedDigest(output: string, tag: string | undefined): string | 
   return (exact ?? found[found.length - 1])?.[2];
 }
 
+// eslint-disable-next-line no-control-regex -- strips the terminal colour codes some CLIs print
+const COLOUR_CODE = /\x1b\[[0-9;]*[A-Za-z]/g;
+
 /** The last `n` non-empty lines of a CLI's output (progress noise removed). */
 export function lastLines(output: string, n = 12): string[] {
   const out: string[] = [];
@@ -154,8 +157,7 @@ export function lastLines(output: string, n = 12): string[] {
     const nl = output.lastIndexOf('\n', end - 1);
     const raw = output.slice(nl + 1, end);
     end = nl < 0 ? 0 : nl;
-    // eslint-disable-next-line no-control-regex -- strips the terminal colour codes some CLIs print
-    const line = capLine(raw.slice(0, 64 * 1024), 1024).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trimEnd();
+    const line = capLine(raw, 1024).replace(COLOUR_CODE, '').trimEnd();
     if (line.trim() !== '') out.unshift(line);
   }
   return out;

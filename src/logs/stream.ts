@@ -69,9 +69,7 @@ export function parseStreamLine(raw: string): LogLine | undefined {
   }
   ts += 'Z';
   const cri = CRI_RE.exec(rest);
-  return cri
-    ? { ts, stream: cri[1] as 'stdout' | 'stderr', text: rest.slice(cri[0].length) }
-    : { ts, text: rest };
+  return cri ? { ts, stream: cri[1] as 'stdout' | 'stderr', text: rest.slice(cri[0].length) } : { ts, text: rest };
 }
 
 /** How a line is shown: `2026-02-06T00:22:06.123Z text` (never starting with `::`). */
