@@ -464,4 +464,85 @@ describe('buildAndPush', () => {
     );
     expect(cli.calls.map((c) => c.args[0])).toEqual(['version']);
   });
+
+  describe('credentials on disk and in child processes', () => {
+    it('gives the CLI only what it needs of the environment: no inputs, no runner tokens', async () => {
+      const { runBuild } = setup('hyf.azurecr.io/app:1.0');
+      const cli = scriptedCli({ docker: 'ok' });
+      await runBuild(cli.run, {
+        env: {
+          HOME: home,
+          PATH: '/usr/bin',
+          RUNNER_TEMP: runnerTemp,
+          HTTPS_PROXY: 'http://proxy:3128',
+          XDG_RUNTIME_DIR: '/run/user/1001',
+          DOCKER_HOST: 'unix:///var/run/docker.sock',
+          INPUT_SECRETS: 'db-password=hunter2',
+          'INPUT_REGISTRY-PASSWORD': 'hunter3',
+          ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc-request-token',
+          ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+          GITHUB_TOKEN: 'ghs_token',
+          AZURE_CLIENT_SECRET: 'sp-secret',
+        },
+      });
+      for (const call of cli.calls) {
+        expect(Object.keys(call.env).sort()).toEqual(
+          expect.arrayContaining(['DOCKER_HOST', 'HOME', 'HTTPS_PROXY', 'PATH', 'XDG_RUNTIME_DIR']),
+        );
+        expect(JSON.stringify(call.env)).not.toMatch(/hunter|oidc-request-token|runtime-token|ghs_token|sp-secret/);
+      }
+    });
+
+    it('a cancel during the build stops the CLI and removes the temporary login at once', async () => {
+      const { runBuild } = setup('hyf.azurecr.io/app:1.0');
+      const cancel = new AbortController();
+      let loginDir: string | undefined;
+      const run: Runner = async (tool, args, options) => {
+        if (args[0] === 'version') return { exitCode: 0, stdout: '28\n', stderr: '' };
+        if (args[0] === 'login') {
+          loginDir = options.env.DOCKER_CONFIG;
+          return { exitCode: 0, stdout: 'Login Succeeded', stderr: '' };
+        }
+        // The build runs until the signal it was given aborts (as the real CLI is killed).
+        expect(options.signal).toBeDefined();
+        setTimeout(() => cancel.abort(), 1);
+        await new Promise((_, reject) =>
+          options.signal!.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+        );
+        return { exitCode: 0, stdout: '', stderr: '' };
+      };
+      await expect(runBuild(run, { signal: cancel.signal })).rejects.toThrow(/cancelled during 'docker build'/);
+      expect(loginDir).toBeDefined();
+      expect(existsSync(loginDir!)).toBe(false);
+    });
+
+    it('warns when a build-args value is a secret (it stays in the image history)', async () => {
+      const { runBuild } = setup('hyf.azurecr.io/app:1.0', {
+        build: { context: 'app', buildArgs: { DB_URL: 'postgres://u:hunter22@db/x', MODE: 'prod' } },
+        secretValues: ['hunter22'],
+      });
+      const cli = scriptedCli({ docker: 'ok' });
+      const warnings: string[] = [];
+      await runBuild(cli.run, {
+        log: { ...recordingLog(), warning: (m: string) => warnings.push(m) },
+      });
+      expect(warnings).toEqual([expect.stringMatching(/^Input 'build-args' passes a secret value as DB_URL: /)]);
+      expect(warnings.join()).not.toContain('hunter22');
+    });
+
+    it('never follows a redirect of the ACR token exchange', async () => {
+      const { runBuild } = setup('hyf.azurecr.io/app:1.0');
+      const inits: RequestInit[] = [];
+      const redirecting = (async (_url: string | URL | Request, init?: RequestInit) => {
+        inits.push(init ?? {});
+        return new Response(null, { status: 307, headers: { location: 'https://evil.example/steal' } });
+      }) as typeof fetch;
+      const cli = scriptedCli({ docker: 'ok' });
+      await expect(runBuild(cli.run, { fetch: redirecting })).rejects.toThrow(
+        /answered the token exchange with a redirect to https:\/\/evil\.example\/steal, which the action does not follow/,
+      );
+      expect(inits[0]!.redirect).toBe('manual');
+      expect(cli.calls.map((c) => c.args[0])).toEqual(['version']);
+    });
+  });
 });
