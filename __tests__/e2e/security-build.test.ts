@@ -19,7 +19,6 @@ const missing = [
   !existsSync('/bin/busybox') && 'busybox-static',
 ].filter((m): m is string => typeof m === 'string');
 
-const SECRET = 'sup3r-s3cret-db-password';
 /** Lines a malicious (or careless) build prints before it fails. */
 const HOSTILE = [
   '::set-output name=image::evil.example/hijacked:1',
@@ -68,8 +67,6 @@ describe.skipIf(missing.length > 0)('a build that prints workflow commands', () 
         image: `${acr.loginServer}/hostile:1`,
         'build-context': 'app',
         'registry-identity': 'system',
-        secrets: `db-password=${SECRET}`,
-        'build-args': `DB=${SECRET}`,
       },
       {
         workspace,
@@ -91,10 +88,10 @@ describe.skipIf(missing.length > 0)('a build that prints workflow commands', () 
     expect(r.state['job-done']).toBeUndefined();
     expect(r.masks).not.toContain('Building');
     expect(r.log).toContain('Building'); // not masked
-    // One error, the action's own (a stop-commands from the build did not swallow it), plus the build-args warning.
+    // One error, the action's own (a stop-commands from the build did not swallow it), and no other annotation.
     expect(r.errors).toEqual([expect.stringMatching(/^Building .* with podman failed \(exit code \d+/)]);
-    expect(r.warnings).toEqual([expect.stringMatching(/Input 'build-args' passes a secret value as DB/)]);
-    expect(r.annotations.map((a) => a.message).join('\n')).not.toContain('not from the action');
+    expect(r.warnings).toEqual([]);
+    expect(r.annotations).toHaveLength(1);
     // The login did not outlive the step.
     expect(readdirSync(runnerTemp).filter((f) => /login/.test(f))).toEqual([]);
   });

@@ -221,6 +221,24 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
         );
       }
 
+      // Lines that were not shown live, said rather than lost silently: streams that never connected while others
+      // did, and streams whose replayed tail did not reach back to what was shown before.
+      if (streamed) {
+        const missed = live.streams.filter((st) => !st.connected && st.waiting === undefined).map((st) => st.key);
+        const gaps = live.streams.filter((st) => st.gap).map((st) => st.key);
+        const lost = [
+          ...(missed.length ? [`the logs of ${missed.join(', ')} could not be streamed`] : []),
+          ...(gaps.length
+            ? [`earlier lines of ${gaps.join(', ')} may be missing (a stream replays its last 300 lines only)`]
+            : []),
+        ];
+        if (lost.length) {
+          const said = `Not every line was shown live: ${lost.join('; ')}. Log Analytics has them all: run the query below (or open the link).`;
+          out.info(said);
+          summary.note = [summary.note, said].filter(Boolean).join(' ');
+        }
+      }
+
       const shown = streamed || laConsole.size > 0;
       const reasons = [...permissions, ...(shown ? [] : outages)];
       if (reasons.length) {

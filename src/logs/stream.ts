@@ -34,6 +34,8 @@ export const STREAMING_POLL_MS = 15_000;
 const AFTER_WAKE_MS = 10_000;
 /** Lines kept for the step summary. */
 export const SUMMARY_TAIL_LINES = 50;
+/** The longest wait between two tries of a log stream or its token while the execution runs. */
+const MAX_RETRY_MS = 30_000;
 /** Lines held per waiting parallel stream (beyond: dropped and counted). */
 const MAX_HELD_LINES = 5_000;
 
@@ -183,6 +185,15 @@ export class LogPrinter {
     s.dropped += Math.max(0, lines.length - room);
   }
 
+  /** A line of the action's own about a stream (not a container line: not in the tail), printed in its group. */
+  notice(key: string, text: string): void {
+    const s = this.streams.get(key);
+    if (!s) return;
+    if (this.active === undefined) this.activate(key);
+    if (this.active === key) this.out(text);
+    else s.held.push(text);
+  }
+
   /**
    * A stream ended (for now): closes its group, so that what follows is not hidden in it, and prints what the
    * next stream held. More lines of it later open a "(continued)" group.
@@ -315,6 +326,10 @@ interface Tracked {
   container: string;
   connected: boolean;
   done: boolean;
+  /** Connections that succeeded. */
+  connections: number;
+  /** Earlier lines may be missing: a (re)connection replayed a full tail that did not overlap what was shown. */
+  gap: boolean;
   /** The container never started (image pull failure). */
   waiting?: string;
 }
@@ -386,13 +401,25 @@ export class LiveLogs {
     return this.streaming() ? Math.max(base, STREAMING_POLL_MS) : base;
   }
 
-  /** Replica/container streams seen, with whether their container never started. */
-  get streams(): { key: string; replica: string; container: string; waiting?: string }[] {
+  /**
+   * Replica/container streams seen, with whether their container never started, whether the stream ever
+   * connected, and whether earlier lines may be missing from what was shown.
+   */
+  get streams(): {
+    key: string;
+    replica: string;
+    container: string;
+    waiting?: string;
+    connected: boolean;
+    gap: boolean;
+  }[] {
     return [...this.tracked.values()].map((t) => ({
       key: t.key,
       replica: t.replica,
       container: t.container,
       ...(t.waiting !== undefined ? { waiting: t.waiting } : {}),
+      connected: t.connections > 0,
+      gap: t.gap,
     }));
   }
 
@@ -446,16 +473,14 @@ export class LiveLogs {
   }
 
   private async run(): Promise<void> {
-    if (!(await this.fetchToken())) return;
+    if (!(await this.fetchToken(true))) return;
     this.state = 'streaming';
     let delay = 500;
-    let failures = 0;
     let pollsSinceKick = 6;
     while (!this.stopped) {
       let replicas: ReplicaInfo[] | undefined;
       try {
         replicas = await this.o.api.listReplicas(this.o.execution);
-        failures = 0;
       } catch (error) {
         if (this.stopped) return;
         if (error instanceof HttpError && error.status === 403) {
@@ -463,12 +488,8 @@ export class LiveLogs {
           this.state = 'denied';
           return;
         }
-        failures++;
+        // Not given up while the execution runs: the next look waits longer (up to 8 s, below).
         this.problems.push(`listing replicas failed: ${messageOf(error)}`);
-        if (failures >= 5) {
-          this.state = 'unavailable';
-          return;
-        }
       }
       for (const r of replicas ?? []) {
         for (const c of r.containers) this.track(r.name, c.name, c.logStreamEndpoint, c.state, c.stateDetails);
@@ -490,7 +511,8 @@ export class LiveLogs {
     }
   }
 
-  private async fetchToken(): Promise<boolean> {
+  /** `persistent`: asks again, with backoff, until it works or the watch ends (else gives up after two tries). */
+  private async fetchToken(persistent = false): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         // Not aborted by a stop: an ARM call in flight ends in milliseconds, and aborting one that is getting
@@ -506,11 +528,11 @@ export class LiveLogs {
           return false;
         }
         this.problems.push(`getAuthToken failed: ${messageOf(error)}`);
-        if (attempt >= 2) {
+        if (attempt >= 2 && !persistent) {
           this.state = 'unavailable';
           return false;
         }
-        await this.o.clock.sleep(1000 * attempt, this.stop.signal);
+        await this.o.clock.sleep(Math.min(1000 * 2 ** (attempt - 1), MAX_RETRY_MS), this.stop.signal);
       }
     }
   }
@@ -541,7 +563,7 @@ export class LiveLogs {
     if (this.tracked.has(key)) return;
     const url = endpoint ?? this.o.streamUrl(replica, container);
     if (!url) return;
-    const t: Tracked = { key, replica, container, connected: false, done: false };
+    const t: Tracked = { key, replica, container, connected: false, done: false, connections: 0, gap: false };
     this.tracked.set(key, t);
     this.o.printer.open(key, `Logs: ${replica} / ${container}`);
     if (state === 'Waiting' && /pull/i.test(details ?? '')) t.waiting = details;
@@ -595,36 +617,55 @@ export class LiveLogs {
           }
           failures++;
           this.problems.push(`stream ${t.key}: ${messageOf(error)}`);
-          if (failures >= 4) return;
-          await this.o.clock.sleep(250 * 2 ** (failures - 1), this.stop.signal);
+          // A stream that fails is tried again, less and less often, for as long as its container runs.
+          if (once ? failures >= 4 : failures >= 4 && this.containerDone(t)) return;
+          await this.o.clock.sleep(Math.min(250 * 2 ** (failures - 1), MAX_RETRY_MS), this.stop.signal);
           continue;
         }
         refreshedToken = false;
         failures = 0;
         connections++;
+        t.connections = connections;
         if (connections === 1) this.connectedStreams++;
         else dedupe.reconnect();
         t.connected = true;
         const connectedAt = this.o.clock.now();
+        // Lines older than the connection are the replayed tail; a full one that did not overlap what was shown
+        // means earlier lines were lost (the service replays TAIL_LINES at most).
+        const connectedIso = new Date(connectedAt).toISOString().slice(0, 23);
+        let replayed = 0;
+        let overlapped = false;
+        const take = (raw: string, out: string[]): void => {
+          const line = parseStreamLine(raw);
+          if (!line) return;
+          if (!dedupe.accept(line)) {
+            overlapped = true;
+            return;
+          }
+          if (line.ts !== undefined && line.ts.slice(0, 23) < connectedIso) replayed++;
+          out.push(formatLine(line));
+        };
         const splitter = new LineSplitter();
         try {
           for await (const chunk of body) {
-            const parts = splitter.push(chunk);
             const out: string[] = [];
-            for (const raw of parts) {
-              const line = parseStreamLine(raw);
-              if (line && dedupe.accept(line)) out.push(formatLine(line));
+            for (const raw of splitter.push(chunk)) take(raw, out);
+            if (!t.gap && !overlapped && replayed >= TAIL_LINES) {
+              t.gap = true;
+              this.o.printer.notice(
+                t.key,
+                `(Earlier lines of ${t.replica} / ${t.container} may be missing here: the log stream replays only its last ${TAIL_LINES} lines when it connects. Log Analytics has them all: see the query in the step summary.)`,
+              );
             }
             printed += out.length;
             this.o.printer.lines(t.key, out);
           }
           const partial = splitter.end();
           if (partial) {
-            const line = parseStreamLine(partial);
-            if (line && dedupe.accept(line)) {
-              this.o.printer.lines(t.key, [formatLine(line)]);
-              printed++;
-            }
+            const out: string[] = [];
+            take(partial, out);
+            this.o.printer.lines(t.key, out);
+            printed += out.length;
           }
         } catch (error) {
           if (!this.stopped) this.problems.push(`stream ${t.key} dropped: ${messageOf(error)}`);

@@ -1,0 +1,116 @@
+/**
+ * The job's output at the edges, end to end through the bundled action: hostile text stays text in the log and
+ * the step summary, a megabyte line of spaces before a `\r` does not freeze the action, huge lines do not cost
+ * the summary (GitHub drops one over 1 MiB), and a log stream that fails its first connections is tried again
+ * while the execution runs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
+import type { ExecutionScript } from '../../standin/index.ts';
+
+const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
+let bed: Bed;
+let job: string;
+
+beforeAll(async () => {
+  bed = await startBed();
+  job = 'edge-job';
+  const r = await bed.run({ 'job-name': job, environment: bed.world.environment, image: IMAGE });
+  expect(r.errors).toEqual([]);
+});
+afterAll(async () => {
+  await bed?.close();
+});
+
+function run(script: ExecutionScript, inputs: Record<string, string> = {}): Promise<E2eRun> {
+  bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, job, script);
+  return bed.run({
+    'job-name': job,
+    start: 'true',
+    'log-analytics-endpoint': bed.standIn.urls.loganalytics,
+    ...inputs,
+  });
+}
+
+describe('hostile and huge output', () => {
+  it('hostile lines are text in the summary: no live HTML, link or image, fenced log tail', async () => {
+    const r = await run({
+      durationMs: 600,
+      outcome: 'Failed',
+      exitCode: 3,
+      reason: 'Error <img src=x onerror=alert(1)> [click](http://evil.example)',
+      message: '![pixel](http://evil.example/p.png) **urgent**',
+      logs: ['<img src=x onerror=alert(1)>', '[link](http://evil.example)', '````', '::add-mask::Execution'],
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.masks).not.toContain('Execution');
+    // The log tail is there, verbatim, in a fence longer than the ```` line.
+    const fenced = /\n`````text\n([^]*?)\n`````\n/.exec(r.summary);
+    expect(fenced?.[1]).toMatch(/<img src=x onerror=alert\(1\)>\n.*\[link\]\(http:\/\/evil\.example\)\n.*````\n/);
+    // Everywhere else (Azure's reason and message, the error), nothing is live.
+    const outside = r.summary.replace(fenced![0], '\n');
+    expect(outside).not.toMatch(/<img|\]\(http:\/\/evil|!\[pixel\]|\*\*urgent/);
+    expect(outside).toContain('&#60;img src&#61;x');
+  });
+
+  it(
+    'a megabyte line of spaces before a \\r and 300 KB lines: the run ends normally and keeps a summary under 1 MiB',
+    { timeout: 120_000 },
+    async () => {
+      const big = 'y'.repeat(300 * 1024);
+      const r = await run({
+        durationMs: 1500,
+        logs: [`${' '.repeat(1024 * 1024)}\rafter the spaces`, big, big, big, big, 'the end'],
+      });
+      expect(r.errors).toEqual([]);
+      expect(r.outputs['execution-status']).toBe('Succeeded');
+      expect(r.summary).not.toBe('');
+      expect(Buffer.byteLength(r.summary)).toBeLessThan(1024 * 1024);
+      expect(r.summary).toMatch(/characters cut\]/);
+      expect(r.log).toMatch(/the end/);
+      expect(r.log).toMatch(/… \[\d+ characters cut\]/);
+    },
+  );
+});
+
+describe('a log stream that fails at first', () => {
+  it('is tried again while the execution runs, and its lines are shown live', { timeout: 120_000 }, async () => {
+    bed.standIn.faults.add({ host: 'logstream', path: '/logstream$', kind: 'status', status: 503, times: 5 });
+    try {
+      const lines = Array.from({ length: 10 }, (_, i) => `line ${i + 1}`);
+      const r = await run({ durationMs: 12_000, logs: lines }, { 'logs-wait': '1s' });
+      expect(r.outputs['execution-status']).toBe('Succeeded');
+      expect(r.log).not.toMatch(/from Log Analytics/);
+      for (const l of lines) expect(r.log).toMatch(new RegExp(`\\d{3}Z ${l}$`, 'm'));
+      expect(r.summary).not.toMatch(/from Log Analytics/);
+    } finally {
+      bed.standIn.faults.clear();
+    }
+  });
+});
+
+describe('lines the live log could not show', () => {
+  it(
+    'says that earlier lines may be missing when the stream connected after more than it replays',
+    { timeout: 120_000 },
+    async () => {
+      bed.standIn.faults.add({ host: 'logstream', path: '/logstream$', kind: 'status', status: 503, times: 5 });
+      try {
+        const early = Array.from({ length: 400 }, (_, i) => ({ text: `early ${i + 1}`, atMs: 100 + i }));
+        const r = await run(
+          { durationMs: 12_000, logs: [...early, { text: 'late', atMs: 11_000 }] },
+          { 'logs-wait': '1s' },
+        );
+        expect(r.outputs['execution-status']).toBe('Succeeded');
+        expect(r.log).not.toMatch(/ early 1$/m);
+        expect(r.log).toMatch(/ early 400$/m);
+        expect(r.log).toMatch(
+          /Earlier lines of .* may be missing here: the log stream replays only its last 300 lines/,
+        );
+        expect(r.summary).toMatch(/Not every line was shown live&#58; earlier lines of .* may be missing/);
+      } finally {
+        bed.standIn.faults.clear();
+      }
+    },
+  );
+});
