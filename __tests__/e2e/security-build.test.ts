@@ -30,7 +30,7 @@ const HOSTILE = [
 ];
 const DOCKERFILE = `FROM scratch
 COPY busybox /bin/busybox
-RUN ["/bin/busybox", "sh", "-c", "${HOSTILE.map((l) => `echo '${l}'`).join('; ')}; exit 3"]
+RUN ["/bin/busybox", "sh", "-c", "${HOSTILE.map((l) => `echo '${l}'; echo '${l}' >&2`).join('; ')}; exit 3"]
 `;
 
 let bed: Bed;
@@ -81,8 +81,9 @@ describe.skipIf(missing.length > 0)('a build that prints workflow commands', () 
     expect(r.exitCode).toBe(1);
     // The last lines were printed next to the error, as text.
     const tail = r.log.slice(r.log.indexOf('Last lines from podman build:'));
-    expect(tail).toContain('::set-output name=image::evil.example/hijacked:1');
-    expect(tail).toContain('::add-mask::Building');
+    const tailLines = tail.split('\n').map((l) => l.trim());
+    expect(tailLines).toContain('::set-output name=image::evil.example/hijacked:1');
+    expect(tailLines).toContain('::add-mask::Building');
     expect(r.outputs.image).toBeUndefined();
     expect(Object.values(r.outputs)).not.toContain('evil.example/hijacked:1');
     expect(r.state['job-done']).toBeUndefined();
