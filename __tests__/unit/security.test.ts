@@ -12,6 +12,7 @@ import { diagnose, type Evidence } from '../../src/execution/diagnose.ts';
 import type { Outcome } from '../../src/execution/execution.ts';
 import { renderSummary, outputsOf, SUMMARY_MAX_BYTES, type Report } from '../../src/report/report.ts';
 import { parseWorkflowCommand } from '../../test-support/harness.ts';
+import { createLogsApi } from '../../src/azure/logs-api.ts';
 
 const MB = 1024 * 1024;
 const TS = '2026-11-23T12:00:01.123456789Z';
@@ -182,5 +183,23 @@ describe('the step summary renders untrusted text as text', () => {
 describe('the harness honours stop-commands as the runner does', () => {
   it('parses a command after leading spaces, which is why lines are indented inside a block only', () => {
     expect(parseWorkflowCommand('  ::add-mask::x')?.command).toBe('add-mask');
+  });
+});
+
+describe('the log endpoints', () => {
+  it('never send the stream token to an endpoint that is not https', async () => {
+    const api = createLogsApi({
+      credential: { getToken: async () => null },
+      subscriptionId: 's',
+      resourceGroup: 'rg',
+      jobName: 'job',
+      armEndpoint: 'https://management.azure.com',
+      armScope: 'https://management.azure.com/.default',
+      logAnalyticsEndpoint: 'https://api.loganalytics.io',
+      logAnalyticsScope: 'https://api.loganalytics.io/.default',
+    });
+    const signal = new AbortController().signal;
+    await expect(api.openStream('http://127.0.0.1:9/logstream', 'token', signal)).rejects.toThrow(/not https/);
+    await expect(api.getText('http://127.0.0.1:9/events', 'token', signal)).rejects.toThrow(/not https/);
   });
 });

@@ -78,6 +78,13 @@ export interface LogsApiOptions {
   userAgent?: string;
 }
 
+/** The longest error message kept from an answer (it is shown to the user, and it is Azure's text). */
+const ERROR_MAX_CHARS = 2048;
+/** The most read of an answer: error bodies, the system events' tail, a Log Analytics result. */
+const ERROR_BODY_MAX = 64 * 1024;
+const TEXT_MAX = 8 * 1024 * 1024;
+const QUERY_MAX = 64 * 1024 * 1024;
+
 function errorFromBody(status: number, text: string): HttpError {
   let code: string | undefined;
   let message = text.trim();
@@ -90,17 +97,33 @@ function errorFromBody(status: number, text: string): HttpError {
   } catch {
     // plain text
   }
-  return new HttpError(status, message || `HTTP ${status}`, code);
+  const shown = message.length > ERROR_MAX_CHARS ? `${message.slice(0, ERROR_MAX_CHARS)}… [cut]` : message;
+  return new HttpError(status, shown || `HTTP ${status}`, code);
 }
 
-function readAll(res: IncomingMessage): Promise<string> {
+/** The answer's text, at most `max` characters (beyond: the answer is dropped with an error, memory stays bounded). */
+function readAll(res: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    let text = '';
+    const parts: string[] = [];
+    let length = 0;
     res.setEncoding('utf8');
-    res.on('data', (c: string) => (text += c));
-    res.on('end', () => resolve(text));
+    res.on('data', (c: string) => {
+      length += c.length;
+      if (length > max) {
+        res.destroy(new Error(`the answer is larger than ${Math.round(max / 1024)} KiB`));
+        return;
+      }
+      parts.push(c);
+    });
+    res.on('end', () => resolve(parts.join('')));
     res.on('error', reject);
   });
+}
+
+/** Bearer tokens go over https only (a stream endpoint comes from Azure's answer, not from the action). */
+function requireHttps(url: string): void {
+  if (new URL(url).protocol !== 'https:')
+    throw new HttpError(0, `refused to send a token to ${new URL(url).origin} (not https)`);
 }
 
 /** One HTTPS request (a fresh connection; streams are long-lived and should not hold a pooled socket). */
@@ -207,22 +230,24 @@ export function createLogsApi(options: LogsApiOptions): LogsApi {
         }));
     },
     async openStream(url, token, signal) {
+      requireHttps(url);
       const res = await send(url, {
         headers: { authorization: `Bearer ${token}` },
         signal,
         userAgent: options.userAgent,
       });
       const status = res.statusCode ?? 0;
-      if (status < 200 || status > 299) throw errorFromBody(status, await readAll(res));
+      if (status < 200 || status > 299) throw errorFromBody(status, await readAll(res, ERROR_BODY_MAX));
       return chunks(res);
     },
     async getText(url, token, signal) {
+      requireHttps(url);
       const res = await send(url, {
         headers: { authorization: `Bearer ${token}` },
         signal,
         userAgent: options.userAgent,
       });
-      const text = await readAll(res);
+      const text = await readAll(res, TEXT_MAX);
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) throw errorFromBody(status, text);
       return text;
@@ -237,7 +262,7 @@ export function createLogsApi(options: LogsApiOptions): LogsApi {
         signal,
         userAgent: options.userAgent,
       });
-      const text = await readAll(res);
+      const text = await readAll(res, QUERY_MAX);
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) throw errorFromBody(status, text);
       const body = JSON.parse(text) as { tables?: { columns?: { name?: string }[]; rows?: unknown[][] }[] };

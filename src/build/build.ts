@@ -419,13 +419,19 @@ function cleanEnv(env: Record<string, string | undefined>): Record<string, strin
   return out;
 }
 
+/** A version a CLI printed, when it looks like one (its output is not printed raw outside a stop-commands block). */
+function versionOf(output: string): string | undefined {
+  const v = output.trim();
+  return /^[\w.+~-]{1,64}$/.test(v) ? v : undefined;
+}
+
 /** Which CLI builds: docker when its daemon answers, else podman. */
 async function detectCli(run: Runner, env: Record<string, string>, log: BuildLog): Promise<ContainerCli> {
   let dockerProblem: string;
   try {
     const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], { env, silent: true });
     if (r.exitCode === 0) {
-      log.info(`Building with docker (engine ${r.stdout.trim() || 'unknown version'}).`);
+      log.info(`Building with docker (engine ${versionOf(r.stdout) ?? 'unknown version'}).`);
       return 'docker';
     }
     dockerProblem = `docker is installed but its daemon does not answer: ${errorLine(lastLines(r.stderr + r.stdout)) ?? `exit code ${r.exitCode}`}`;
@@ -435,7 +441,9 @@ async function detectCli(run: Runner, env: Record<string, string>, log: BuildLog
   try {
     const r = await run('podman', ['version', '--format', '{{.Client.Version}}'], { env, silent: true });
     if (r.exitCode === 0) {
-      log.info(`Building with podman ${r.stdout.trim()}; ${dockerProblem.replace(/\.$/, '')}.`);
+      log.info(
+        `Building with podman ${versionOf(r.stdout) ?? '(unknown version)'}; ${dockerProblem.replace(/\.$/, '')}.`,
+      );
       return 'podman';
     }
   } catch {
