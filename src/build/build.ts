@@ -578,7 +578,11 @@ async function runQuoted(
 }
 
 /** Warns when a build-args value is a known secret: build arguments stay readable in the image's history. */
-function warnSecretBuildArgs(buildArgs: Record<string, string>, secrets: string[], log: BuildLog): void {
+function warnSecretBuildArgs(
+  buildArgs: Readonly<Record<string, string>>,
+  secrets: readonly string[],
+  log: BuildLog,
+): void {
   const known = new Set(secrets.filter((v) => v.length >= 4));
   const names = Object.entries(buildArgs)
     .filter(([, value]) => known.has(value) || [...known].some((secret) => value.includes(secret)))
