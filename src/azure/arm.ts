@@ -21,6 +21,7 @@ import type {
   Secret,
 } from '@azure/arm-appcontainers';
 import { codeOf, statusOf } from '../common/errors.js';
+import { parseResourceId } from '../common/ids.js';
 
 export type { Job, JobExecution, JobExecutionTemplate, JobPatchProperties, ManagedEnvironment, Secret };
 
@@ -135,19 +136,7 @@ export function jobResourceId(subscriptionId: string, resourceGroup: string, job
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/jobs/${jobName}`;
 }
 
-/** Splits `/subscriptions/S/resourceGroups/G/providers/P/T/N` into its parts (case-insensitive keys). */
-export function parseResourceId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
-  const parts = id.split('/').filter(Boolean);
-  const at = (key: string): string => {
-    const i = parts.findIndex((p) => p.toLowerCase() === key);
-    return i >= 0 ? (parts[i + 1] ?? '') : '';
-  };
-  return {
-    subscriptionId: at('subscriptions'),
-    resourceGroup: at('resourcegroups'),
-    name: parts[parts.length - 1] ?? '',
-  };
-}
+export { parseResourceId };
 
 export function createJobApi(options: AzureClientOptions): JobApi {
   const { credential, subscriptionId, resourceGroup, jobName } = options;
@@ -246,7 +235,9 @@ export function createJobApi(options: AzureClientOptions): JobApi {
       versioned(() => {
         const parsed = parseResourceId(id);
         const envContext =
-          parsed.subscriptionId === subscriptionId ? context : { ...context, subscriptionId: parsed.subscriptionId };
+          parsed.subscriptionId.toLowerCase() === subscriptionId.toLowerCase()
+            ? context
+            : { ...context, subscriptionId: parsed.subscriptionId };
         return getManagedEnvironment(envContext, parsed.resourceGroup, parsed.name, req);
       }),
     async listRegistries() {

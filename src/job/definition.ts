@@ -36,7 +36,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { CronError, nextRuns, parseCron } from '../common/cron.js';
-import { InputError } from '../common/errors.js';
+import { ActionError, InputError } from '../common/errors.js';
 import { JOB_TYPES, type JobKeyField, type JobKeyType } from './job-keys.js';
 import type { Change } from './spec.js';
 
@@ -1330,7 +1330,7 @@ export function checkReferences(
   }
   if (!issues.length) return;
   if (def) failWith(def.file, issues);
-  throw new InputError('job-yaml', `Job '${jobName}': ${issues.map((i) => i.text).join('; ')}.`);
+  throw new ActionError(`Job '${jobName}': ${issues.map((i) => i.text).join('; ')}.`);
 }
 
 /** The next three runs of a schedule, as a line for the log and the summary. */

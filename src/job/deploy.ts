@@ -1,40 +1,42 @@
 /**
- * Deploy: read the job; create it when missing (the environment is needed then), or PATCH only what the inputs
- * ask to change; write nothing when nothing differs. With a definition file (job-yaml), the file describes the job
- * and the inputs override it; the plan says where the live job differs from the file (drift).
+ * Deploy: one engine. The definition file (job-yaml) and the inputs each become an overlay of the job (a partial job
+ * in the wire shape); laid over the live job (or, for a new job, over the create defaults) they give the desired job.
+ * Everything is checked against it before any write; then one diff (live vs desired) gives the merge patch, or the
+ * job to create. Nothing differs: nothing is written and the job is `unchanged`.
  */
-import type { Job } from '@azure/arm-appcontainers';
-import { parseResourceId, type JobApi } from '../azure/arm.js';
+import type { Job, JobPatchProperties, Secret } from '@azure/arm-appcontainers';
+import type { JobApi } from '../azure/arm.js';
 import type { Config } from '../inputs/config.js';
 import { ActionError, statusOf } from '../common/errors.js';
+import { adoptIds, parseResourceId, sameId } from '../common/ids.js';
+import { registryHost, withTag } from '../common/image.js';
 import {
   applyFile,
   checkReferences,
   describeCreate,
   diffJobs,
   jobToWire,
-  mergePatch,
   nextRunsNote,
   normalizeTrigger,
+  overlay,
   toJson,
   wireToJob,
   wireToPatch,
   type Definition,
   type Obj,
 } from './definition.js';
-import { withTag } from '../common/image.js';
 import {
-  buildNewJob,
   CREATE_DEFAULTS,
-  describeNewJob,
-  imageAfter,
+  hasContainerInputs,
+  hasExecutionOverrides,
+  inputsOverlay,
   needsSecrets,
-  planUpdate,
   targetContainer,
   type Change,
-  type RegistryPlan,
+  type OverlayContext,
 } from './spec.js';
 import { planRegistry } from './registry.js';
+import { rollbackPatch } from './rollback.js';
 
 export type JobOperation = 'created' | 'updated' | 'unchanged';
 
@@ -46,6 +48,11 @@ export interface DeployResult {
   image?: string;
   /** Lines for the log and the summary: drift, the next scheduled runs. */
   notes?: string[];
+  /**
+   * After an update that wrote: the merge patch that puts back exactly what it changed (secret values included, read
+   * before the write), for on-failure: rollback. Holds secret values: never print it.
+   */
+  restore?: JobPatchProperties;
 }
 
 export interface DeployDeps {
@@ -71,84 +78,133 @@ export async function deploy(
   deps: DeployDeps,
   definition?: Definition,
 ): Promise<DeployResult> {
-  const result = definition
-    ? await deployDefinition(config, live, deps, definition)
-    : await deployInputs(config, live, deps);
-  // A dry run without a file returns the live job: the inputs' trigger and schedule then say what it would be.
+  const result = live ? await update(config, live, deps, definition) : await create(config, deps, definition);
   const conf = result.job.configuration;
-  const trigger = definition ? conf?.triggerType : (config.triggerType ?? conf?.triggerType);
-  if (trigger === 'Schedule') {
-    const cron = definition
-      ? conf?.scheduleTriggerConfig?.cronExpression
-      : (config.cronExpression ?? conf?.scheduleTriggerConfig?.cronExpression);
-    const note = nextRunsNote(cron, new Date(deps.now?.() ?? Date.now()));
+  if (conf?.triggerType === 'Schedule') {
+    const note = nextRunsNote(conf.scheduleTriggerConfig?.cronExpression, new Date(deps.now?.() ?? Date.now()));
     if (note) result.notes = [...(result.notes ?? []), note];
   }
   return result;
 }
 
-async function deployInputs(config: Config, live: Job | undefined, deps: DeployDeps): Promise<DeployResult> {
-  const { api } = deps;
-  if (!live) return create(config, deps);
-  if (config.environment) {
-    const wanted = environmentId(config, api.subscriptionId).toLowerCase();
-    if (live.environmentId && live.environmentId.toLowerCase() !== wanted) {
-      deps.warning(
-        `Job '${config.jobName}' is in environment '${parseResourceId(live.environmentId).name}', not '${config.environment}'; a job's environment cannot change, so input 'environment' is ignored.`,
-      );
-    }
-  }
-  const image =
-    config.image ??
-    live.template?.containers?.find((c) => !config.containerName || c.name === config.containerName)?.image;
-  const registry = await planRegistry(config, image, live, deps);
-  const existingSecrets = needsSecrets(config, registry) ? await api.listSecrets() : undefined;
-  for (const s of existingSecrets ?? []) if (s.value) deps.mask(s.value);
-  const plan = planUpdate(config, live, { registry, existingSecrets });
-  if (!plan.patch)
-    return { operation: 'unchanged', job: live, changes: [], image: imageAfter(live, config.containerName) };
-  if (config.dryRun)
-    return {
-      operation: 'updated',
-      job: live,
-      changes: plan.changes,
-      image: config.image ?? imageAfter(live, config.containerName),
-    };
-  const job = await api.updateJob(plan.patch);
-  return { operation: 'updated', job, changes: plan.changes, image: imageAfter(job, config.containerName) };
+// ---------------------------------------------------------------------------------------------------------------
+// The desired job
+
+interface Plan {
+  /** The live job (or the create defaults), wire-shaped; with secret values when they had to be read. */
+  base: Obj;
+  /** `base` with only the file laid over it (for drift notes). */
+  fromFile: Obj;
+  /** `base` with the file and then the inputs laid over it. */
+  desired: Obj;
 }
 
-async function create(config: Config, deps: DeployDeps): Promise<DeployResult> {
-  const { api } = deps;
-  if (!config.image) {
-    throw new ActionError(
-      config.imageTag
-        ? `Job '${config.jobName}' does not exist in resource group '${config.resourceGroup}', so there is no image whose tag 'image-tag' could change: set input 'image' to the full image reference to create it.`
-        : `Job '${config.jobName}' does not exist in resource group '${config.resourceGroup}': set input 'image' (and 'environment') to create it, or fix 'job-name' / 'resource-group'.`,
-    );
-  }
-  if (!config.environment) {
-    throw new ActionError(
-      `Job '${config.jobName}' does not exist in resource group '${config.resourceGroup}' and creating it needs input 'environment' (the Container Apps environment's name or resource ID; az containerapp env list -o table).`,
-    );
-  }
-  const envId = environmentId(config, api.subscriptionId);
-  const location = config.location ?? (await environmentLocation(envId, "input 'environment'", deps));
-  if (!location)
-    throw new ActionError(`Could not tell the location of environment '${config.environment}': set input 'location'.`);
-  const registry = await planRegistry(config, config.image, undefined, deps);
-  const job = buildNewJob(config, { environmentId: envId, location, image: config.image, registry });
-  const changes = describeNewJob(job);
-  if (config.dryRun)
-    return { operation: 'created', job: { ...job, name: config.jobName }, changes, image: config.image };
-  const created = await api.createJob(job);
-  return {
-    operation: 'created',
-    job: created,
-    changes,
-    image: imageAfter(created, config.containerName ?? config.jobName),
-  };
+const clone = (o: Obj): Obj => JSON.parse(JSON.stringify(o)) as Obj;
+
+/** The image the target container will run, when the inputs or the file say (for the registry and host checks). */
+function plannedImage(config: Config, job: Job, target: string | undefined): string | undefined {
+  if (config.image) return config.image;
+  const containers = job.template?.containers ?? [];
+  const t = target ? containers.find((c) => c.name === target) : containers.length === 1 ? containers[0] : undefined;
+  if (config.imageTag && t?.image) return withTag(t.image, config.imageTag);
+  return t?.image;
 }
+
+/** The target container's image in `job` (the only container's without a target). */
+function currentImage(job: Job | undefined, target: string | undefined): string | undefined {
+  const containers = job?.template?.containers ?? [];
+  const t = target ? containers.find((c) => c.name === target) : containers.length === 1 ? containers[0] : undefined;
+  return t?.image;
+}
+
+/**
+ * An image without a registry host comes from Docker Hub. When the job or the inputs point at a registry, that is
+ * the classic mistake of leaving the host out: fail naming the full reference; otherwise say where it comes from.
+ */
+function checkImageHost(config: Config, image: string, job: Job, deps: DeployDeps): void {
+  if (registryHost(image)) return;
+  const server =
+    config.registry.server ??
+    job.configuration?.registries?.find((r) => r.server)?.server ??
+    (job.template?.containers ?? []).map((c) => (c.image ? registryHost(c.image) : undefined)).find(Boolean);
+  if (server) {
+    throw new ActionError(
+      `Image '${image}' names no registry host, so Azure would pull it from Docker Hub, but job '${config.jobName}' pulls from '${server}': set input 'image' to '${server}/${image}' (or 'docker.io/${image}' if you do mean Docker Hub).`,
+    );
+  }
+  deps.info(`Image '${image}' names no registry host, so it comes from Docker Hub (docker.io).`);
+}
+
+/** Puts the secret values read with listSecrets into a wire-shaped job (its GET gives names only). */
+function withSecretValues(base: Obj, values: Secret[]): Obj {
+  const out = clone(base);
+  const props = (out.properties ??= {}) as Obj;
+  const conf = (props.configuration ??= {}) as Obj;
+  conf.secrets = values.map((s) =>
+    s.keyVaultUrl
+      ? toJson({ name: s.name, keyVaultUrl: s.keyVaultUrl, identity: s.identity })
+      : toJson({ name: s.name, value: s.value ?? '' }),
+  );
+  return out;
+}
+
+/**
+ * Pure: the inputs' overlay laid over `fromFile` (the base with the file laid over it). Resource IDs that `base` (the
+ * live job) also holds, in another case, take its spelling: they are the same IDs to Azure, so no needless change.
+ */
+export function desiredJob(config: Config, fromFile: Obj, base: Obj, ctx: OverlayContext): Obj {
+  const desired = (overlay(fromFile, inputsOverlay(config, fromFile, ctx), '#Job') ?? {}) as Obj;
+  normalizeTrigger(desired);
+  return adoptIds(desired, base);
+}
+
+/** The desired job: `base` with the file and the inputs laid over it, checked; reads what it needs from Azure. */
+async function planJob(
+  config: Config,
+  live: Job | undefined,
+  start: Obj,
+  deps: DeployDeps,
+  def: Definition | undefined,
+  fileInBase = false,
+): Promise<Plan> {
+  let base = start;
+  let fromFile = def && !fileInBase ? applyFile(base, def) : clone(base);
+  const fileJob = { ...wireToJob(fromFile), name: config.jobName };
+  // Which container the container inputs (and the execution overrides) apply to: settled before anything is written.
+  const target = hasContainerInputs(config) ? targetContainer(fileJob, config.containerName).name : undefined;
+  if (config.start && hasExecutionOverrides(config)) targetContainer(fileJob, config.containerName);
+  const image = plannedImage(config, fileJob, target);
+  const imageChanges = image !== undefined && image !== currentImage(live, target);
+  if (image && imageChanges) checkImageHost(config, image, fileJob, deps);
+  const registryInputs = !!(config.registry.server || config.registry.identity || config.registry.username);
+  const registry = !live || imageChanges || registryInputs ? await planRegistry(config, image, fileJob, deps) : {};
+  const fileConf = (def?.wire.properties as Obj | undefined)?.configuration as Obj | undefined;
+  const fileSecrets = ((fileConf?.secrets ?? []) as Obj[]).length > 0;
+  if (live && (fileSecrets || needsSecrets(config, registry))) {
+    // Secrets are write-only: a changed list is sent whole, so the existing values are read first.
+    const values = await deps.api.listSecrets();
+    for (const s of values) if (s.value) deps.mask(s.value);
+    base = withSecretValues(base, values);
+    fromFile = def ? applyFile(base, def) : clone(base);
+  }
+  const desired = desiredJob(config, fromFile, base, { registry, target, file: def?.file });
+  fromFile = adoptIds(fromFile, base);
+  const existing = new Set((live?.configuration?.secrets ?? []).map((s) => s.name ?? ''));
+  checkReferences(desired, def, config.jobName, existing);
+  return { base, fromFile, desired };
+}
+
+/** The target container's image (or the first container's when there are several and no container-name). */
+function imageOf(job: Job, containerName: string | undefined): string | undefined {
+  try {
+    return targetContainer(job, containerName).image;
+  } catch {
+    return job.template?.containers?.[0]?.image;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Create
 
 /** The location of an environment; a missing environment fails naming `source` (where its ID came from). */
 async function environmentLocation(envId: string, source: string, deps: DeployDeps): Promise<string | undefined> {
@@ -165,57 +221,9 @@ async function environmentLocation(envId: string, source: string, deps: DeployDe
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// With a definition file
-
-const sameLocation = (a: string, b: string): boolean =>
-  a.replace(/\s/g, '').toLowerCase() === b.replace(/\s/g, '').toLowerCase();
-
-/** The image the registry step plans for: the input, the file's image with image-tag, or the target's image. */
-function plannedImage(config: Config, job: Job): string | undefined {
-  if (config.image) return config.image;
-  const containers = job.template?.containers ?? [];
-  const target = config.containerName
-    ? containers.find((c) => c.name === config.containerName)
-    : containers.length === 1
-      ? containers[0]
-      : undefined;
-  if (config.imageTag && target?.image) return withTag(target.image, config.imageTag);
-  return target?.image;
-}
-
-/** The target container's image (or the first container's when there are several and no container-name). */
-function imageOf(job: Job, containerName: string | undefined): string | undefined {
-  try {
-    return targetContainer(job, containerName).image;
-  } catch {
-    return job.template?.containers?.[0]?.image;
-  }
-}
-
-/** The inputs laid over a wire-shaped job (inputs override the file): the same rules as without a file. */
-function applyInputs(config: Config, base: Obj, registry: RegistryPlan, def: Definition): Obj {
-  const model = { ...wireToJob(base), name: config.jobName };
-  const conf = model.configuration!;
-  if (config.triggerType === 'Event' && conf.triggerType !== 'Event') {
-    throw new ActionError(
-      `Input trigger-type is Event but job-yaml file '${def.file}' describes no event trigger: add properties.configuration.eventTriggerConfig with its scale rules to the file.`,
-    );
-  }
-  if (config.triggerType === 'Schedule' && !config.cronExpression && !conf.scheduleTriggerConfig?.cronExpression) {
-    throw new ActionError(
-      `Input trigger-type is Schedule but neither input cron-expression nor job-yaml file '${def.file}' gives a schedule: set cron-expression (e.g. '0 6 * * *') or properties.configuration.scheduleTriggerConfig.cronExpression.`,
-    );
-  }
-  const plan = planUpdate(config, model, { registry, existingSecrets: conf.secrets });
-  const desired = (plan.patch ? mergePatch(base, toJson(plan.patch)) : base) as Obj;
-  normalizeTrigger(desired);
-  return desired;
-}
-
-/** The create defaults of the interface, for what the file does not say. */
-function createDefaults(config: Config, def: Definition, envId: string, location: string): Obj {
-  const fileConf = ((def.wire.properties as Obj | undefined)?.configuration ?? {}) as Obj;
+/** The create defaults of the interface, for what the file and the inputs do not say. */
+function createDefaults(config: Config, def: Definition | undefined, envId: string, location: string): Obj {
+  const fileConf = ((def?.wire.properties as Obj | undefined)?.configuration ?? {}) as Obj;
   const trigger = (fileConf.triggerType as string | undefined) ?? CREATE_DEFAULTS.triggerType;
   const block =
     trigger === 'Schedule'
@@ -241,63 +249,78 @@ function createDefaults(config: Config, def: Definition, envId: string, location
   };
 }
 
-async function deployDefinition(
+/** Where the new job goes: its environment's ID and location, from the inputs or the file. */
+async function placement(
   config: Config,
-  live: Job | undefined,
   deps: DeployDeps,
-  def: Definition,
-): Promise<DeployResult> {
-  const { api } = deps;
-  const file = def.file;
-  if (def.name && def.name !== config.jobName) {
-    deps.warning(
-      `job-yaml file '${file}' names job '${def.name}' but input job-name is '${config.jobName}': inputs override the file, so this deploys '${config.jobName}'; make them the same or remove name from the file.`,
+  def: Definition | undefined,
+): Promise<{ envId: string; location: string }> {
+  const where = `Job '${config.jobName}' does not exist in resource group '${config.resourceGroup}'`;
+  if (!def && !config.image) {
+    throw new ActionError(
+      config.imageTag
+        ? `${where}, so there is no image whose tag 'image-tag' could change: set input 'image' to the full image reference to create it.`
+        : `${where}: set input 'image' (and 'environment') to create it, or fix 'job-name' / 'resource-group'.`,
     );
   }
-  const fileProps = (def.wire.properties ?? {}) as Obj;
-  const fileEnv = fileProps.environmentId as string | undefined;
-
-  if (!live) {
-    const envId = config.environment ? environmentId(config, api.subscriptionId) : fileEnv;
-    if (!envId) {
-      throw new ActionError(
-        `Job '${config.jobName}' does not exist in resource group '${config.resourceGroup}' and creating it needs its environment: set input 'environment' or properties.environmentId in job-yaml file '${file}'.`,
-      );
-    }
-    const source = config.environment ? "input 'environment'" : `properties.environmentId in job-yaml file '${file}'`;
-    const location =
-      config.location ?? (def.wire.location as string | undefined) ?? (await environmentLocation(envId, source, deps));
-    if (!location) {
-      throw new ActionError(
-        `Could not tell the location of environment '${parseResourceId(envId).name}': set input 'location' or location in job-yaml file '${file}'.`,
-      );
-    }
-    const base = applyFile(createDefaults(config, def, envId, location), def);
-    (base.properties as Obj).environmentId = envId;
-    base.location = location;
-    for (const c of (((base.properties as Obj).template as Obj).containers ?? []) as Obj[]) {
-      c.resources ??= { cpu: CREATE_DEFAULTS.cpu, memory: CREATE_DEFAULTS.memory };
-    }
-    const baseJob = wireToJob(base);
-    const registry = await planRegistry(config, plannedImage(config, baseJob), baseJob, deps);
-    const desired = applyInputs(config, base, registry, def);
-    checkReferences(desired, def, config.jobName);
-    const job = wireToJob(desired);
-    const changes = describeCreate(desired);
-    const image = imageOf(job, config.containerName);
-    if (config.dryRun) return { operation: 'created', job: { ...job, name: config.jobName }, changes, image };
-    const created = await api.createJob(job);
-    return { operation: 'created', job: created, changes, image: imageOf(created, config.containerName) };
+  const fileEnv = (def?.wire.properties as Obj | undefined)?.environmentId as string | undefined;
+  const envId = config.environment ? environmentId(config, deps.api.subscriptionId) : fileEnv;
+  if (!envId) {
+    throw new ActionError(
+      def
+        ? `${where} and creating it needs its environment: set input 'environment' or properties.environmentId in job-yaml file '${def.file}'.`
+        : `${where} and creating it needs input 'environment' (the Container Apps environment's name or resource ID; az containerapp env list -o table).`,
+    );
   }
+  const source = config.environment
+    ? "input 'environment'"
+    : `properties.environmentId in job-yaml file '${def!.file}'`;
+  const location =
+    config.location ?? (def?.wire.location as string | undefined) ?? (await environmentLocation(envId, source, deps));
+  if (!location) {
+    throw new ActionError(
+      `Could not tell the location of environment '${parseResourceId(envId).name}': set input 'location'${def ? ` or location in job-yaml file '${def.file}'` : ''}.`,
+    );
+  }
+  return { envId, location };
+}
 
-  const liveWire = jobToWire(live);
-  if (def.wire.location && live.location && !sameLocation(def.wire.location as string, live.location)) {
+async function create(config: Config, deps: DeployDeps, def: Definition | undefined): Promise<DeployResult> {
+  const { envId, location } = await placement(config, deps, def);
+  let start = createDefaults(config, def, envId, location);
+  if (def) {
+    start = applyFile(start, def);
+    (start.properties as Obj).environmentId = envId;
+    start.location = location;
+  }
+  for (const c of (((start.properties as Obj).template as Obj).containers ?? []) as Obj[]) {
+    c.resources = { cpu: CREATE_DEFAULTS.cpu, memory: CREATE_DEFAULTS.memory, ...((c.resources as Obj) ?? {}) };
+  }
+  // The file is already in the base here (under the environment and location chosen above).
+  const { desired } = await planJob(config, undefined, start, deps, def, true);
+  const job = wireToJob(desired);
+  const changes = describeCreate(desired);
+  const image = imageOf(job, config.containerName);
+  if (config.dryRun) return { operation: 'created', job: { ...job, name: config.jobName }, changes, image };
+  const created = await deps.api.createJob(job);
+  return { operation: 'created', job: created, changes, image: imageOf(created, config.containerName) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Update
+
+/** Warnings for what the inputs or the file ask but an update cannot change (environment, location, profile). */
+function warnFixed(config: Config, live: Job, deps: DeployDeps, def: Definition | undefined): void {
+  const file = def?.file;
+  const fileProps = (def?.wire.properties ?? {}) as Obj;
+  if (def?.wire.location && live.location && !sameLocation(def.wire.location as string, live.location)) {
     deps.warning(
       `job-yaml file '${file}' gives location '${def.wire.location}', but job '${config.jobName}' is in '${live.location}'; a job's location cannot change, so the file's location is ignored.`,
     );
   }
-  const envWanted = config.environment ? environmentId(config, api.subscriptionId) : fileEnv;
-  if (envWanted && live.environmentId && envWanted.toLowerCase() !== live.environmentId.toLowerCase()) {
+  const fileEnv = fileProps.environmentId as string | undefined;
+  const envWanted = config.environment ? environmentId(config, deps.api.subscriptionId) : fileEnv;
+  if (envWanted && live.environmentId && !sameId(envWanted, live.environmentId)) {
     deps.warning(
       `Job '${config.jobName}' is in environment '${parseResourceId(live.environmentId).name}', not '${parseResourceId(envWanted).name}' (${config.environment ? "input 'environment'" : `job-yaml file '${file}'`}); a job's environment cannot change, so it is ignored.`,
     );
@@ -308,47 +331,52 @@ async function deployDefinition(
       `job-yaml file '${file}' gives workloadProfileName '${fileProfile}', but job '${config.jobName}' runs on '${live.workloadProfileName ?? 'none'}'; an update cannot move a job to another workload profile, so it is ignored.`,
     );
   }
-  let fromFile = applyFile(liveWire, def);
-  const registry = await planRegistry(config, plannedImage(config, wireToJob(fromFile)), wireToJob(fromFile), deps);
-  const fileSecrets = (((fileProps.configuration as Obj | undefined)?.secrets ?? []) as Obj[]).length > 0;
-  if (fileSecrets || needsSecrets(config, registry)) {
-    // Secrets are write-only: a changed list is sent whole, so the existing values are read first.
-    const values = await api.listSecrets();
-    for (const s of values) if (s.value) deps.mask(s.value);
-    const conf = ((liveWire.properties as Obj).configuration ?? {}) as Obj;
-    conf.secrets = values.map((s) =>
-      s.keyVaultUrl
-        ? toJson({ name: s.name, keyVaultUrl: s.keyVaultUrl, identity: s.identity })
-        : toJson({ name: s.name, value: s.value ?? '' }),
-    );
-    fromFile = applyFile(liveWire, def);
-  }
-  const desired = applyInputs(config, fromFile, registry, def);
-  checkReferences(desired, def, config.jobName, new Set((live.configuration?.secrets ?? []).map((x) => x.name ?? '')));
-  const diff = diffJobs(liveWire, desired, fromFile);
-  const drift = diff.changes.filter((c) => c.source === 'job-yaml');
+}
+
+const sameLocation = (a: string, b: string): boolean =>
+  a.replace(/\s/g, '').toLowerCase() === b.replace(/\s/g, '').toLowerCase();
+
+/** The drift line: where the live job differs from the settings the file owns. */
+function driftNotes(config: Config, def: Definition, changes: Change[]): string[] {
+  const file = def.file;
+  const drift = changes.filter((c) => c.source === 'job-yaml');
   const fields = drift.slice(0, 8).map((c) => c.field);
   if (drift.length > 8) fields.push(`and ${drift.length - 8} more`);
   const owned = `${drift.length} setting${drift.length === 1 ? '' : 's'} the file owns (${fields.join(', ')})`;
-  const notes = !drift.length
-    ? [`No drift: the live job matches job-yaml file '${file}' in every setting the file owns.`]
-    : config.dryRun
-      ? [
-          `Drift: the live job differs from job-yaml file '${file}' in ${owned}; a run without dry-run makes them match the file.`,
-        ]
-      : [`Drift corrected: the live job differed from job-yaml file '${file}' in ${owned}; they now match the file.`];
+  if (!drift.length) return [`No drift: the live job matches job-yaml file '${file}' in every setting the file owns.`];
+  return config.dryRun
+    ? [
+        `Drift: the live job differs from job-yaml file '${file}' in ${owned}; a run without dry-run makes them match the file.`,
+      ]
+    : [`Drift corrected: the live job differed from job-yaml file '${file}' in ${owned}; they now match the file.`];
+}
+
+async function update(config: Config, live: Job, deps: DeployDeps, def: Definition | undefined): Promise<DeployResult> {
+  if (def?.name && def.name !== config.jobName) {
+    deps.warning(
+      `job-yaml file '${def.file}' names job '${def.name}' but input job-name is '${config.jobName}': inputs override the file, so this deploys '${config.jobName}'; make them the same or remove name from the file.`,
+    );
+  }
+  if (!live.configuration)
+    throw new ActionError(`Job '${live.name}' as returned by Azure has no configuration; it cannot be updated safely.`);
+  warnFixed(config, live, deps, def);
+  const { base, fromFile, desired } = await planJob(config, live, jobToWire(live), deps, def);
+  const diff = diffJobs(base, desired, def ? fromFile : undefined);
+  const notes = def ? driftNotes(config, def, diff.changes) : undefined;
+  const image = (job: Job): string | undefined => imageOf(job, config.containerName);
   if (!diff.patch)
-    return { operation: 'unchanged', job: live, changes: [], image: imageOf(live, config.containerName), notes };
-  if (config.dryRun) {
-    const planned = wireToJob(desired);
+    return { operation: 'unchanged', job: live, changes: [], image: image(live), ...(notes ? { notes } : {}) };
+  const planned = { ...live, ...wireToJob(desired) };
+  if (config.dryRun)
     return {
       operation: 'updated',
-      job: { ...live, ...planned },
+      job: planned,
       changes: diff.changes,
-      image: imageOf(planned, config.containerName),
-      notes,
+      image: image(planned),
+      ...(notes ? { notes } : {}),
     };
-  }
-  const job = await api.updateJob(wireToPatch(diff.patch));
-  return { operation: 'updated', job, changes: diff.changes, image: imageOf(job, config.containerName), notes };
+  const patch = wireToPatch(diff.patch);
+  const restore = rollbackPatch(wireToJob(base), patch);
+  const job = await deps.api.updateJob(patch);
+  return { operation: 'updated', job, changes: diff.changes, image: image(job), restore, ...(notes ? { notes } : {}) };
 }

@@ -1,16 +1,16 @@
 /**
- * The job's desired shape, pure: what to send to create a job, and the smallest PATCH that makes a live job
- * what the inputs ask for (nothing else changes; secrets kept; arrays that a merge patch replaces whole are
- * sent whole). Also the per-execution template for start overrides.
+ * What the inputs ask of the job, pure: an overlay of the job in the wire shape (only what the inputs name), which
+ * deploy lays over the live job (or the file, or the create defaults) before one diff makes the merge patch. Also
+ * the per-execution template for start overrides.
  */
 import type {
+  BaseContainer,
   Container,
   EnvironmentVar,
   Job,
   JobConfiguration,
   JobExecutionContainer,
   JobExecutionTemplate,
-  JobPatchProperties,
   ManagedServiceIdentity,
   RegistryCredentials,
   Secret,
@@ -18,6 +18,8 @@ import type {
 import type { Config, EnvVarSpec, SecretSpec } from '../inputs/config.js';
 import { ActionError } from '../common/errors.js';
 import { withTag } from '../common/image.js';
+import { sameId } from '../common/ids.js';
+import { toJson, wireToJob, type Obj } from './definition.js';
 
 export const CREATE_DEFAULTS = {
   triggerType: 'Manual',
@@ -47,30 +49,10 @@ export interface Change {
   source?: 'job-yaml';
 }
 
-export interface UpdatePlan {
-  patch?: JobPatchProperties;
-  changes: Change[];
-}
-
-const show = (v: unknown): string | undefined =>
-  v === undefined || v === null ? undefined : Array.isArray(v) ? JSON.stringify(v) : String(v);
-
-function sameArray(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
-  return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
-}
-
 function toEnvironmentVar(spec: EnvVarSpec): EnvironmentVar {
   return spec.secretRef !== undefined
     ? { name: spec.name, secretRef: spec.secretRef }
     : { name: spec.name, value: spec.value ?? '' };
-}
-
-function sameEnv(a: EnvironmentVar, b: EnvironmentVar): boolean {
-  return (
-    a.name === b.name &&
-    (a.value ?? undefined) === (b.value ?? undefined) &&
-    (a.secretRef ?? undefined) === (b.secretRef ?? undefined)
-  );
 }
 
 /** Applies env-vars to a live list: merge sets the given names and keeps the rest; replace keeps exactly these. */
@@ -90,36 +72,10 @@ export function applyEnv(
   return result;
 }
 
-function describeEnv(e: EnvironmentVar | undefined): string | undefined {
-  if (!e) return undefined;
-  return e.secretRef !== undefined ? `secretref:${e.secretRef}` : (e.value ?? '');
-}
-
-function envChanges(before: EnvironmentVar[] | undefined, after: EnvironmentVar[]): Change[] {
-  const changes: Change[] = [];
-  const names = new Set([...(before ?? []).map((e) => e.name ?? ''), ...after.map((e) => e.name ?? '')]);
-  for (const name of names) {
-    const a = (before ?? []).find((e) => e.name === name);
-    const b = after.find((e) => e.name === name);
-    if (a && b && sameEnv(a, b)) continue;
-    changes.push({ field: `env ${name}`, from: describeEnv(a), to: describeEnv(b) });
-  }
-  return changes;
-}
-
 function toSecret(spec: SecretSpec): Secret {
   if (spec.keyVaultUrl !== undefined)
     return { name: spec.name, keyVaultUrl: spec.keyVaultUrl, identity: spec.identity };
   return { name: spec.name, value: spec.value ?? '' };
-}
-
-function sameSecret(a: Secret, b: Secret): boolean {
-  return (
-    a.name === b.name &&
-    (a.value ?? undefined) === (b.value ?? undefined) &&
-    (a.keyVaultUrl ?? undefined) === (b.keyVaultUrl ?? undefined) &&
-    (a.identity ?? undefined) === (b.identity ?? undefined)
-  );
 }
 
 /** The secrets the inputs and the registry plan ask for. */
@@ -160,7 +116,7 @@ function mergeIdentity(
   const liveSystem = liveType.includes('systemassigned');
   const liveUser = Object.keys(live?.userAssignedIdentities ?? {});
   const system = liveSystem || wanted.system;
-  const missingUser = wanted.userAssigned.filter((id) => !liveUser.some((l) => l.toLowerCase() === id.toLowerCase()));
+  const missingUser = wanted.userAssigned.filter((id) => !liveUser.some((l) => sameId(l, id)));
   if (system === liveSystem && missingUser.length === 0) return undefined;
   const user = [...liveUser, ...missingUser];
   const type = system && user.length ? 'SystemAssigned,UserAssigned' : system ? 'SystemAssigned' : 'UserAssigned';
@@ -172,311 +128,138 @@ function mergeIdentity(
 
 function wantedIdentity(config: Config, registry: RegistryPlan): { system: boolean; userAssigned: string[] } {
   const userAssigned = [...(config.identity?.userAssigned ?? [])];
-  if (
-    registry.identity?.userAssigned &&
-    !userAssigned.some((u) => u.toLowerCase() === registry.identity!.userAssigned!.toLowerCase())
-  ) {
+  if (registry.identity?.userAssigned && !userAssigned.some((u) => sameId(u, registry.identity!.userAssigned))) {
     userAssigned.push(registry.identity.userAssigned);
   }
   return { system: !!config.identity?.system || !!registry.identity?.system, userAssigned };
 }
 
-export interface CreateContext {
-  environmentId: string;
-  location: string;
-  image: string;
-  registry: RegistryPlan;
-}
-
-/** The full job to create, with the interface's create defaults. */
-export function buildNewJob(config: Config, ctx: CreateContext): Job {
-  const triggerType = config.triggerType ?? CREATE_DEFAULTS.triggerType;
-  if (triggerType === 'Event') {
-    throw new ActionError(
-      `Creating job '${config.jobName}' with trigger-type Event needs scale rules, which inputs cannot express: describe the job in a file and pass it as job-yaml.`,
-    );
-  }
-  const counts = {
-    parallelism: config.parallelism ?? CREATE_DEFAULTS.parallelism,
-    replicaCompletionCount: config.replicaCompletionCount ?? CREATE_DEFAULTS.replicaCompletionCount,
-  };
-  const configuration: JobConfiguration = {
-    triggerType,
-    replicaTimeout: config.replicaTimeout ?? CREATE_DEFAULTS.replicaTimeout,
-    replicaRetryLimit: config.replicaRetryLimit ?? CREATE_DEFAULTS.replicaRetryLimit,
-    ...(triggerType === 'Schedule'
-      ? { scheduleTriggerConfig: { cronExpression: config.cronExpression ?? '', ...counts } }
-      : { manualTriggerConfig: counts }),
-  };
-  const secrets = wantedSecrets(config, ctx.registry);
-  if (secrets.length) configuration.secrets = secrets;
-  if (ctx.registry.credentials) configuration.registries = [ctx.registry.credentials];
-  const container: Container = {
-    name: config.containerName ?? config.jobName,
-    image: ctx.image,
-    ...(config.command ? { command: [...config.command] } : {}),
-    ...(config.args ? { args: [...config.args] } : {}),
-    ...(config.envVars?.length ? { env: config.envVars.map(toEnvironmentVar) } : {}),
-    resources: { cpu: config.cpu ?? CREATE_DEFAULTS.cpu, memory: config.memory ?? CREATE_DEFAULTS.memory },
-  };
-  const identity = mergeIdentity(undefined, wantedIdentity(config, ctx.registry));
-  return {
-    location: ctx.location,
-    ...(config.tags ? { tags: config.tags } : {}),
-    ...(identity ? { identity } : {}),
-    environmentId: ctx.environmentId,
-    configuration,
-    template: { containers: [container] },
-  };
-}
-
-/** The changes a create makes, for the log and the summary. */
-export function describeNewJob(job: Job): Change[] {
-  const c = job.template?.containers?.[0];
-  const conf = job.configuration;
-  const changes: Change[] = [
-    { field: 'image', to: c?.image },
-    { field: 'trigger type', to: conf?.triggerType },
-    { field: 'replica timeout', to: show(conf?.replicaTimeout) },
-    { field: 'replica retry limit', to: show(conf?.replicaRetryLimit) },
-    { field: 'cpu / memory', to: `${c?.resources?.cpu} / ${c?.resources?.memory}` },
-  ];
-  const cron = conf?.scheduleTriggerConfig?.cronExpression;
-  if (cron) changes.push({ field: 'cron expression', to: cron });
-  for (const e of c?.env ?? []) changes.push({ field: `env ${e.name}`, to: describeEnv(e) });
-  for (const s of conf?.secrets ?? [])
-    changes.push({ field: `secret ${s.name}`, to: s.keyVaultUrl ? `keyvaultref:${s.keyVaultUrl}` : '(set)' });
-  for (const r of conf?.registries ?? []) {
-    changes.push({ field: `registry ${r.server}`, to: r.identity ? `identity ${r.identity}` : `user ${r.username}` });
-  }
-  return changes;
-}
-
-export interface UpdateContext {
-  registry: RegistryPlan;
-  /** Secret values from listSecrets; needed (and fetched) only when secrets must be written. */
-  existingSecrets?: Secret[];
-}
-
-/** True when the update will have to write the secrets list (so the caller fetches existing values first). */
+/** True when the secrets list will have to be written (so the caller reads the existing values first). */
 export function needsSecrets(config: Config, registry: RegistryPlan): boolean {
   return (config.secrets?.length ?? 0) > 0 || !!registry.secret;
 }
 
-/** The smallest PATCH that makes `live` what the inputs ask for, or no patch when nothing differs. */
-export function planUpdate(config: Config, live: Job, ctx: UpdateContext): UpdatePlan {
-  const changes: Change[] = [];
-  const liveConf = live.configuration;
-  if (!liveConf)
-    throw new ActionError(`Job '${live.name}' as returned by Azure has no configuration; it cannot be updated safely.`);
-
-  // --- template: the target container (looked for only when a container input is given)
-  const containers = live.template?.containers ?? [];
-  const containerInputs =
+/** True when the inputs change a container (so they need to know which one). */
+export function hasContainerInputs(config: Config): boolean {
+  return (
     config.image !== undefined ||
     config.imageTag !== undefined ||
     config.command !== undefined ||
     config.args !== undefined ||
     config.cpu !== undefined ||
     config.memory !== undefined ||
-    config.envVars !== undefined;
-  const target = containerInputs ? targetContainer(live, config.containerName) : ({} as Container);
-  const updated: Container = { ...target };
-  const image = config.image ?? (config.imageTag && target.image ? withTag(target.image, config.imageTag) : undefined);
-  if (image !== undefined && image !== target.image) {
-    changes.push({ field: 'image', from: target.image, to: image });
-    updated.image = image;
-  }
-  if (config.command && !sameArray(config.command, target.command)) {
-    changes.push({ field: 'command', from: show(target.command), to: show(config.command) });
-    updated.command = [...config.command];
-  }
-  if (config.args && !sameArray(config.args, target.args)) {
-    changes.push({ field: 'args', from: show(target.args), to: show(config.args) });
-    updated.args = [...config.args];
-  }
-  if (config.cpu !== undefined || config.memory !== undefined) {
-    const cpu = config.cpu ?? target.resources?.cpu;
-    const memory = config.memory ?? target.resources?.memory;
-    if (cpu !== target.resources?.cpu || memory !== target.resources?.memory) {
-      changes.push({
-        field: 'cpu / memory',
-        from: `${target.resources?.cpu} / ${target.resources?.memory}`,
-        to: `${cpu} / ${memory}`,
-      });
-      updated.resources = { cpu, memory };
-    }
-  }
-  if (config.envVars !== undefined) {
-    const env = applyEnv(target.env, config.envVars, config.envVarsUpdate);
-    const envDiff = envChanges(target.env, env);
-    if (envDiff.length) {
-      changes.push(...envDiff);
-      updated.env = env;
-    }
-  }
-  const templateChanged = changes.length > 0;
+    config.envVars !== undefined
+  );
+}
 
-  // --- configuration
-  const conf: Record<string, unknown> = {};
-  const liveType = liveConf.triggerType;
-  const newType = config.triggerType ?? liveType;
-  if (newType.toLowerCase() !== liveType.toLowerCase()) {
+/** True when the start has per-execution overrides (which apply to one container). */
+export function hasExecutionOverrides(config: Config): boolean {
+  const ex = config.execution;
+  return !!(ex.envVars || ex.command || ex.args || ex.image);
+}
+
+export interface OverlayContext {
+  registry: RegistryPlan;
+  /** The container the container inputs apply to (resolved by the caller; absent without container inputs). */
+  target?: string;
+  /** The definition file, for messages about what it lacks. */
+  file?: string;
+}
+
+/** The configuration part of the inputs' overlay: trigger, its block, timeouts, secrets, registries. */
+function configurationOverlay(config: Config, job: Job, ctx: OverlayContext): Obj {
+  const conf = job.configuration ?? ({} as JobConfiguration);
+  const out: Obj = {};
+  const liveType = conf.triggerType ?? CREATE_DEFAULTS.triggerType;
+  const sameType = !config.triggerType || config.triggerType.toLowerCase() === liveType.toLowerCase();
+  const newType = sameType ? liveType : config.triggerType!;
+  if (!sameType) {
     if (newType === 'Event') {
       throw new ActionError(
-        `Changing job '${live.name}' to trigger-type Event needs scale rules, which inputs cannot express: describe the job in a file and pass it as job-yaml.`,
+        ctx.file
+          ? `Input trigger-type is Event but job-yaml file '${ctx.file}' describes no event trigger: add properties.configuration.eventTriggerConfig with its scale rules to the file.`
+          : `Job '${config.jobName}' cannot get trigger-type Event from inputs, because an event trigger needs scale rules, which inputs cannot express: describe the job in a file and pass it as job-yaml.`,
       );
     }
-    changes.push({ field: 'trigger type', from: liveType, to: newType });
-    conf.triggerType = newType;
+    out.triggerType = newType;
   }
-  const liveBlockName = triggerBlock(liveType);
-  const newBlockName = triggerBlock(newType);
-  const liveBlock = (liveConf[liveBlockName] ?? {}) as {
-    parallelism?: number;
-    replicaCompletionCount?: number;
-    cronExpression?: string;
-  };
-  const block: { parallelism?: number; replicaCompletionCount?: number; cronExpression?: string } =
-    newBlockName === liveBlockName
-      ? {}
-      : { parallelism: liveBlock.parallelism, replicaCompletionCount: liveBlock.replicaCompletionCount };
-  if (config.parallelism !== undefined && config.parallelism !== liveBlock.parallelism) {
-    changes.push({ field: 'parallelism', from: show(liveBlock.parallelism), to: show(config.parallelism) });
-    block.parallelism = config.parallelism;
-  }
-  if (
-    config.replicaCompletionCount !== undefined &&
-    config.replicaCompletionCount !== liveBlock.replicaCompletionCount
-  ) {
-    changes.push({
-      field: 'replica completion count',
-      from: show(liveBlock.replicaCompletionCount),
-      to: show(config.replicaCompletionCount),
-    });
-    block.replicaCompletionCount = config.replicaCompletionCount;
-  }
-  if (newBlockName === 'scheduleTriggerConfig') {
-    const cron = config.cronExpression ?? liveBlock.cronExpression;
+  const liveBlock = (conf[triggerBlock(liveType)] ?? {}) as Obj;
+  const block: Obj = sameType
+    ? {}
+    : (toJson({ parallelism: liveBlock.parallelism, replicaCompletionCount: liveBlock.replicaCompletionCount }) as Obj);
+  if (config.parallelism !== undefined) block.parallelism = config.parallelism;
+  if (config.replicaCompletionCount !== undefined) block.replicaCompletionCount = config.replicaCompletionCount;
+  if (triggerBlock(newType) === 'scheduleTriggerConfig') {
+    const cron = config.cronExpression ?? (sameType ? (liveBlock.cronExpression as string | undefined) : undefined);
     if (!cron) {
       throw new ActionError(
-        `Job '${live.name}' needs input 'cron-expression' to use trigger-type Schedule, e.g. '0 6 * * *'.`,
+        ctx.file
+          ? `Input trigger-type is Schedule but neither input cron-expression nor job-yaml file '${ctx.file}' gives a schedule: set cron-expression (e.g. '0 6 * * *') or properties.configuration.scheduleTriggerConfig.cronExpression.`
+          : `Job '${config.jobName}' needs input 'cron-expression' to use trigger-type Schedule, e.g. '0 6 * * *'.`,
       );
     }
-    if (cron !== liveBlock.cronExpression || newBlockName !== liveBlockName) {
-      if (cron !== liveBlock.cronExpression)
-        changes.push({ field: 'cron expression', from: liveBlock.cronExpression, to: cron });
-      block.cronExpression = cron;
-    }
+    block.cronExpression = cron;
   }
-  if (Object.values(block).some((v) => v !== undefined) || newBlockName !== liveBlockName) {
-    conf[newBlockName] = block;
-    if (newBlockName !== liveBlockName) conf[liveBlockName] = null;
-  }
-  if (config.replicaTimeout !== undefined && config.replicaTimeout !== liveConf.replicaTimeout) {
-    changes.push({ field: 'replica timeout', from: show(liveConf.replicaTimeout), to: show(config.replicaTimeout) });
-    conf.replicaTimeout = config.replicaTimeout;
-  }
-  if (config.replicaRetryLimit !== undefined && config.replicaRetryLimit !== liveConf.replicaRetryLimit) {
-    changes.push({
-      field: 'replica retry limit',
-      from: show(liveConf.replicaRetryLimit),
-      to: show(config.replicaRetryLimit),
-    });
-    conf.replicaRetryLimit = config.replicaRetryLimit;
-  }
-
-  // secrets: a merge patch replaces the list whole, so send every existing secret with the given ones set
-  const wanted = wantedSecrets(config, ctx.registry);
-  if (wanted.length) {
-    const existing = ctx.existingSecrets ?? [];
-    const merged: Secret[] = existing.map((s) => ({ ...s }));
-    let secretsChanged = false;
-    for (const w of wanted) {
-      const i = merged.findIndex((s) => s.name === w.name);
-      if (i >= 0 && sameSecret(merged[i]!, w)) continue;
-      secretsChanged = true;
-      changes.push({
-        field: `secret ${w.name}`,
-        from: i >= 0 ? '(set)' : undefined,
-        to: w.keyVaultUrl ? `keyvaultref:${w.keyVaultUrl}` : '(new value)',
-      });
-      if (i >= 0) merged[i] = w;
-      else merged.push(w);
-    }
-    if (secretsChanged) conf.secrets = merged;
-  }
-
-  // registries: also replaced whole
-  const cred = ctx.registry.credentials;
-  if (cred?.server) {
-    const liveRegs = liveConf.registries ?? [];
-    const i = liveRegs.findIndex((r) => (r.server ?? '').toLowerCase() === cred.server!.toLowerCase());
-    const current = i >= 0 ? liveRegs[i] : undefined;
-    const same =
-      current &&
-      (current.identity ?? '') === (cred.identity ?? '') &&
-      (current.username ?? '') === (cred.username ?? '') &&
-      (current.passwordSecretRef ?? '') === (cred.passwordSecretRef ?? '');
-    if (!same) {
-      const regs = liveRegs.map((r) => ({ ...r }));
-      if (i >= 0) regs[i] = cred;
-      else regs.push(cred);
-      conf.registries = regs;
-      changes.push({
-        field: `registry ${cred.server}`,
-        from: current ? (current.identity ? `identity ${current.identity}` : `user ${current.username}`) : undefined,
-        to: cred.identity ? `identity ${cred.identity}` : `user ${cred.username}`,
-      });
-    }
-  }
-
-  // --- identity and tags
-  const identity = mergeIdentity(live.identity, wantedIdentity(config, ctx.registry));
-  if (identity) changes.push({ field: 'identity', from: live.identity?.type ?? 'None', to: identity.type });
-  let tags: Record<string, string> | undefined;
-  if (config.tags) {
-    const liveTags = live.tags ?? {};
-    const diff = Object.entries(config.tags).filter(([k, v]) => liveTags[k] !== v);
-    if (diff.length) {
-      tags = { ...liveTags, ...config.tags };
-      for (const [k, v] of diff) changes.push({ field: `tag ${k}`, from: liveTags[k], to: v });
-    }
-  }
-
-  if (changes.length === 0) return { changes };
-
-  const properties: NonNullable<JobPatchProperties['properties']> = {};
-  if (Object.keys(conf).length) {
-    // A PATCH that carries configuration must still carry its required fields.
-    properties.configuration = {
-      triggerType: newType,
-      replicaTimeout: (conf.replicaTimeout as number | undefined) ?? liveConf.replicaTimeout,
-      ...conf,
-    } as JobConfiguration;
-  }
-  if (templateChanged) {
-    properties.template = { containers: containers.map((c) => (c === target ? updated : c)) };
-  }
-  const patch: JobPatchProperties = {
-    ...(Object.keys(properties).length ? { properties } : {}),
-    ...(identity ? { identity } : {}),
-    ...(tags ? { tags } : {}),
-  };
-  return { patch, changes };
+  if (Object.keys(block).length) out[triggerBlock(newType)] = block;
+  if (config.replicaTimeout !== undefined) out.replicaTimeout = config.replicaTimeout;
+  if (config.replicaRetryLimit !== undefined) out.replicaRetryLimit = config.replicaRetryLimit;
+  // secrets and registries: lists the overlay adds to (by name / server); the others stay
+  const secrets = wantedSecrets(config, ctx.registry);
+  if (secrets.length) out.secrets = toJson(secrets);
+  if (ctx.registry.credentials?.server) out.registries = [toJson(ctx.registry.credentials)];
+  return out;
 }
 
-/** What the job's target container would look like after the plan (for the `image` output). */
-export function imageAfter(job: Job, containerName: string | undefined): string | undefined {
-  return targetContainer(job, containerName).image;
+/** The target container's part of the overlay: the settings the container inputs give. */
+function containerOverlay(config: Config, container: Container): Obj {
+  const out: Obj = { name: container.name ?? '' };
+  const image =
+    config.image ?? (config.imageTag && container.image ? withTag(container.image, config.imageTag) : undefined);
+  if (image !== undefined) out.image = image;
+  if (config.command) out.command = [...config.command];
+  if (config.args) out.args = [...config.args];
+  if (config.cpu !== undefined || config.memory !== undefined) {
+    out.resources = toJson({ cpu: config.cpu, memory: config.memory }) as Obj;
+  }
+  if (config.envVars !== undefined) out.env = toJson(applyEnv(container.env, config.envVars, config.envVarsUpdate));
+  return out;
 }
 
-/** The per-execution template for start overrides, built from the job's own containers. */
+/**
+ * What the inputs ask for, as an overlay of the job (a partial job in the wire shape, laid over the live job, the file
+ * or the create defaults with `overlay`): only what the inputs name. Env vars are merged (or replaced) into the target
+ * container's list; secrets, registries and tags are added to the job's; the identity keeps what the job has.
+ */
+export function inputsOverlay(config: Config, base: Obj, ctx: OverlayContext): Obj {
+  const job = { ...wireToJob(base), name: config.jobName };
+  const out: Obj = {};
+  const properties: Obj = {};
+  const configuration = configurationOverlay(config, job, ctx);
+  if (Object.keys(configuration).length) properties.configuration = configuration;
+  if (ctx.target !== undefined) {
+    const containers = job.template?.containers ?? [];
+    properties.template = {
+      containers: containers.map((c) =>
+        c.name === ctx.target ? containerOverlay(config, c) : ({ name: c.name ?? '' } as Obj),
+      ),
+    };
+  }
+  if (Object.keys(properties).length) out.properties = properties;
+  if (config.tags) out.tags = { ...config.tags };
+  const identity = mergeIdentity(job.identity, wantedIdentity(config, ctx.registry));
+  if (identity) out.identity = toJson(identity);
+  return out;
+}
+
+/**
+ * The per-execution template for start overrides. Azure replaces the job's template with it (it does not merge), so
+ * it carries every container and init container the job has, the overrides applied to the target container only.
+ */
 export function executionTemplate(config: Config, job: Job): JobExecutionTemplate | undefined {
   const ex = config.execution;
-  if (!ex.envVars && !ex.command && !ex.args && !ex.image) return undefined;
+  if (!hasExecutionOverrides(config)) return undefined;
   const target = targetContainer(job, config.containerName);
-  const base = (c: Container): JobExecutionContainer => ({
+  const base = (c: Container | BaseContainer): JobExecutionContainer => ({
     name: c.name,
     image: c.image,
     ...(c.command ? { command: c.command } : {}),
@@ -495,5 +278,6 @@ export function executionTemplate(config: Config, job: Job): JobExecutionTemplat
       ...(ex.envVars ? { env: applyEnv(c.env, ex.envVars, 'merge') } : {}),
     };
   });
-  return { containers };
+  const initContainers = (job.template?.initContainers ?? []).map(base);
+  return { containers, ...(initContainers.length ? { initContainers } : {}) };
 }
