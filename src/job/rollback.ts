@@ -18,8 +18,9 @@ function restore(before: Json | undefined, patch: Json): Json {
   return before === undefined ? null : before;
 }
 
+/** The identity as it was: its type, the user-assigned identities it had, and null for each one the write added. */
 function restoreIdentity(before: Json | undefined, patch: Json): Json {
-  if (!isObj(before)) return { type: 'None' };
+  if (!isObj(before)) before = { type: 'None' };
   const added = Object.keys(isObj(patch) && isObj(patch.userAssignedIdentities) ? patch.userAssignedIdentities : {});
   const had = isObj(before.userAssignedIdentities) ? before.userAssignedIdentities : {};
   const users: Obj = { ...had };
