@@ -206,7 +206,13 @@ function configurationOverlay(config: Config, job: Job, ctx: OverlayContext): Ob
   // secrets and registries: lists the overlay adds to (by name / server); the others stay
   const secrets = wantedSecrets(config, ctx.registry);
   if (secrets.length) out.secrets = toJson(secrets);
-  if (ctx.registry.credentials?.server) out.registries = [toJson(ctx.registry.credentials)];
+  const cred = ctx.registry.credentials;
+  if (cred?.server) {
+    // a host name in another case is the same registry: keep the job's spelling (the list is keyed by server)
+    const server = cred.server.toLowerCase();
+    const same = conf.registries?.find((r) => r.server?.toLowerCase() === server)?.server;
+    out.registries = [toJson({ ...cred, server: same ?? cred.server })];
+  }
   return out;
 }
 
