@@ -619,140 +619,141 @@ export function parseDefinition(text: string, file: string): Definition {
   return { file, wire, name, secretValues, lines, lineOf };
 }
 
-/** The rules Azure would only report at deploy time (or never): trigger blocks, cron, scale rules, names, secrets. */
-function checkFile(wire: Obj, file: string, lineOf: (p: string) => number | undefined): void {
-  const issues: Issue[] = [];
-  const add = (path: string, text: string): void => {
-    issues.push({ line: lineOf(path), text });
-  };
-  const props = (wire.properties ?? {}) as Obj;
-  const conf = props.configuration as Obj | undefined;
-  if (conf) {
-    const blocks = Object.entries(TRIGGER_BLOCKS).filter(([, b]) => conf[b] !== undefined);
-    const type = conf.triggerType as string | undefined;
-    if (type === undefined) {
-      if (blocks.length === 1) conf.triggerType = blocks[0]![0];
-      else if (blocks.length > 1) {
+type AddIssue = (path: string, text: string) => void;
+
+/** Trigger type and blocks, and the schedule's cron expression. */
+function checkTrigger(conf: Obj, add: AddIssue, issues: readonly Issue[]): void {
+  const blocks = Object.entries(TRIGGER_BLOCKS).filter(([, b]) => conf[b] !== undefined);
+  const type = conf.triggerType as string | undefined;
+  if (type === undefined) {
+    if (blocks.length === 1) conf.triggerType = blocks[0]![0];
+    else if (blocks.length > 1) {
+      add(
+        'configuration',
+        `properties.configuration has ${blocks.map(([, b]) => b).join(' and ')} but no triggerType: set triggerType and keep only its block`,
+      );
+    }
+  } else {
+    for (const [t, b] of blocks) {
+      if (t !== type) {
         add(
-          'configuration',
-          `properties.configuration has ${blocks.map(([, b]) => b).join(' and ')} but no triggerType: set triggerType and keep only its block`,
+          `configuration.${b}`,
+          `properties.configuration.${b} does not go with triggerType ${type}: use ${TRIGGER_BLOCKS[type]} (or set triggerType: ${t})`,
         );
       }
-    } else {
-      for (const [t, b] of blocks) {
-        if (t !== type) {
-          add(
-            `configuration.${b}`,
-            `properties.configuration.${b} does not go with triggerType ${type}: use ${TRIGGER_BLOCKS[type]} (or set triggerType: ${t})`,
-          );
-        }
+    }
+  }
+  const schedule = conf.scheduleTriggerConfig as Obj | undefined;
+  if (conf.triggerType === 'Schedule' && !issues.length) {
+    // A missing schedule may be the live job's (or cron-expression's): checked on the job to deploy.
+    const cron = schedule?.cronExpression as string | undefined;
+    if (cron !== undefined) {
+      try {
+        schedule!.cronExpression = parseCron(cron).expression;
+      } catch (e) {
+        if (!(e instanceof CronError)) throw e;
+        add(
+          'configuration.scheduleTriggerConfig.cronExpression',
+          `cronExpression '${cron}' is not valid: ${e.message}`,
+        );
       }
     }
-    const schedule = conf.scheduleTriggerConfig as Obj | undefined;
-    if (conf.triggerType === 'Schedule' && !issues.length) {
-      // A missing schedule may be the live job's (or cron-expression's): checked on the job to deploy.
-      const cron = schedule?.cronExpression as string | undefined;
-      if (cron !== undefined) {
-        try {
-          schedule!.cronExpression = parseCron(cron).expression;
-        } catch (e) {
-          if (!(e instanceof CronError)) throw e;
+  }
+}
+
+/** An Event trigger's scale rules and limits. */
+function checkEventScale(conf: Obj, add: AddIssue, issues: readonly Issue[]): void {
+  const event = conf.eventTriggerConfig as Obj | undefined;
+  if (conf.triggerType === 'Event' && !issues.length) {
+    const scale = event?.scale as Obj | undefined;
+    // Rules the file leaves out may be the live job's: "no rules at all" is checked on the job to deploy.
+    const rules = (scale?.rules ?? []) as Obj[];
+    const names = new Set<string>();
+    rules.forEach((r, i) => {
+      const at = `configuration.eventTriggerConfig.scale.rules[${(r.name as string) ?? i}]`;
+      if (!r.name) add(at, `scale rule ${i + 1} needs a name`);
+      else if (names.has(r.name as string)) add(at, `scale rule name '${r.name}' is used twice: names must be unique`);
+      else names.add(r.name as string);
+      if (!r.type)
+        add(at, `scale rule '${r.name ?? i + 1}' needs a type, the KEDA scaler, e.g. azure-queue or azure-servicebus`);
+      ((r.auth ?? []) as Obj[]).forEach((a) => {
+        if (!a.secretRef || !a.triggerParameter) {
           add(
-            'configuration.scheduleTriggerConfig.cronExpression',
-            `cronExpression '${cron}' is not valid: ${e.message}`,
+            `${at}.auth`,
+            `each auth entry of scale rule '${r.name ?? i + 1}' needs both secretRef (a job secret) and triggerParameter (the scaler's parameter, e.g. connection)`,
           );
         }
-      }
-    }
-    const event = conf.eventTriggerConfig as Obj | undefined;
-    if (conf.triggerType === 'Event' && !issues.length) {
-      const scale = event?.scale as Obj | undefined;
-      // Rules the file leaves out may be the live job's: "no rules at all" is checked on the job to deploy.
-      const rules = (scale?.rules ?? []) as Obj[];
-      const names = new Set<string>();
-      rules.forEach((r, i) => {
-        const at = `configuration.eventTriggerConfig.scale.rules[${(r.name as string) ?? i}]`;
-        if (!r.name) add(at, `scale rule ${i + 1} needs a name`);
-        else if (names.has(r.name as string))
-          add(at, `scale rule name '${r.name}' is used twice: names must be unique`);
-        else names.add(r.name as string);
-        if (!r.type)
-          add(
-            at,
-            `scale rule '${r.name ?? i + 1}' needs a type, the KEDA scaler, e.g. azure-queue or azure-servicebus`,
-          );
-        ((r.auth ?? []) as Obj[]).forEach((a) => {
-          if (!a.secretRef || !a.triggerParameter) {
-            add(
-              `${at}.auth`,
-              `each auth entry of scale rule '${r.name ?? i + 1}' needs both secretRef (a job secret) and triggerParameter (the scaler's parameter, e.g. connection)`,
-            );
-          }
-        });
       });
-      const min = scale?.minExecutions as number | undefined;
-      const max = scale?.maxExecutions as number | undefined;
-      if (min !== undefined && min < 0)
-        add('configuration.eventTriggerConfig.scale.minExecutions', 'minExecutions must be 0 or more');
-      if (max !== undefined && max < 1)
-        add('configuration.eventTriggerConfig.scale.maxExecutions', 'maxExecutions must be at least 1');
-      if (min !== undefined && max !== undefined && min > max) {
+    });
+    const min = scale?.minExecutions as number | undefined;
+    const max = scale?.maxExecutions as number | undefined;
+    if (min !== undefined && min < 0)
+      add('configuration.eventTriggerConfig.scale.minExecutions', 'minExecutions must be 0 or more');
+    if (max !== undefined && max < 1)
+      add('configuration.eventTriggerConfig.scale.maxExecutions', 'maxExecutions must be at least 1');
+    if (min !== undefined && max !== undefined && min > max) {
+      add(
+        'configuration.eventTriggerConfig.scale.minExecutions',
+        `minExecutions (${min}) is more than maxExecutions (${max})`,
+      );
+    }
+    const poll = scale?.pollingInterval as number | undefined;
+    if (poll !== undefined && poll < 1)
+      add('configuration.eventTriggerConfig.scale.pollingInterval', 'pollingInterval must be at least 1 second');
+  }
+  for (const [, b] of Object.entries(TRIGGER_BLOCKS)) {
+    const block = conf[b] as Obj | undefined;
+    for (const k of ['parallelism', 'replicaCompletionCount'] as const) {
+      const v = block?.[k] as number | undefined;
+      if (v !== undefined && v < 1) add(`configuration.${b}.${k}`, `${k} must be at least 1`);
+    }
+  }
+  if (typeof conf.replicaTimeout === 'number' && conf.replicaTimeout < 1) {
+    add('configuration.replicaTimeout', 'replicaTimeout must be at least 1 second');
+  }
+  if (typeof conf.replicaRetryLimit === 'number' && conf.replicaRetryLimit < 0) {
+    add('configuration.replicaRetryLimit', 'replicaRetryLimit must be 0 or more');
+  }
+}
+
+/** Secret names, and Key Vault references. */
+function checkSecrets(conf: Obj, add: AddIssue): void {
+  const secretNames = new Set<string>();
+  ((conf.secrets ?? []) as Obj[]).forEach((s, i) => {
+    const at = `configuration.secrets[${(s.name as string) ?? i}]`;
+    const n = s.name as string | undefined;
+    if (!n) return add(at, `secret ${i + 1} needs a name`);
+    if (!SECRET_NAME_RE.test(n)) {
+      add(
+        at,
+        `secret name '${n}' must be lowercase letters, digits and '-', starting and ending with a letter or digit`,
+      );
+    }
+    if (secretNames.has(n)) add(at, `secret '${n}' is given twice`);
+    secretNames.add(n);
+    const hasValue = s.value !== undefined;
+    const hasKv = s.keyVaultUrl !== undefined;
+    if (hasValue && hasKv) add(at, `secret '${n}' has both value and keyVaultUrl: keep one`);
+    // A secret with only a name (as az containerapp job show prints them) keeps the job's value.
+    if (hasKv) {
+      if (!/^https:\/\/[^/\s]+\/secrets\/[^/\s]+/i.test(s.keyVaultUrl as string)) {
         add(
-          'configuration.eventTriggerConfig.scale.minExecutions',
-          `minExecutions (${min}) is more than maxExecutions (${max})`,
+          `${at}.keyVaultUrl`,
+          `secret '${n}' keyVaultUrl must be a Key Vault secret URL such as https://my-vault.vault.azure.net/secrets/my-secret`,
         );
       }
-      const poll = scale?.pollingInterval as number | undefined;
-      if (poll !== undefined && poll < 1)
-        add('configuration.eventTriggerConfig.scale.pollingInterval', 'pollingInterval must be at least 1 second');
-    }
-    for (const [, b] of Object.entries(TRIGGER_BLOCKS)) {
-      const block = conf[b] as Obj | undefined;
-      for (const k of ['parallelism', 'replicaCompletionCount'] as const) {
-        const v = block?.[k] as number | undefined;
-        if (v !== undefined && v < 1) add(`configuration.${b}.${k}`, `${k} must be at least 1`);
-      }
-    }
-    if (typeof conf.replicaTimeout === 'number' && conf.replicaTimeout < 1) {
-      add('configuration.replicaTimeout', 'replicaTimeout must be at least 1 second');
-    }
-    if (typeof conf.replicaRetryLimit === 'number' && conf.replicaRetryLimit < 0) {
-      add('configuration.replicaRetryLimit', 'replicaRetryLimit must be 0 or more');
-    }
-    const secretNames = new Set<string>();
-    ((conf.secrets ?? []) as Obj[]).forEach((s, i) => {
-      const at = `configuration.secrets[${(s.name as string) ?? i}]`;
-      const n = s.name as string | undefined;
-      if (!n) return add(at, `secret ${i + 1} needs a name`);
-      if (!SECRET_NAME_RE.test(n)) {
+      if (!s.identity) {
         add(
           at,
-          `secret name '${n}' must be lowercase letters, digits and '-', starting and ending with a letter or digit`,
+          `secret '${n}' reads Key Vault, so it needs identity: 'system' or a user-assigned identity's resource ID with access to the vault`,
         );
       }
-      if (secretNames.has(n)) add(at, `secret '${n}' is given twice`);
-      secretNames.add(n);
-      const hasValue = s.value !== undefined;
-      const hasKv = s.keyVaultUrl !== undefined;
-      if (hasValue && hasKv) add(at, `secret '${n}' has both value and keyVaultUrl: keep one`);
-      // A secret with only a name (as az containerapp job show prints them) keeps the job's value.
-      if (hasKv) {
-        if (!/^https:\/\/[^/\s]+\/secrets\/[^/\s]+/i.test(s.keyVaultUrl as string)) {
-          add(
-            `${at}.keyVaultUrl`,
-            `secret '${n}' keyVaultUrl must be a Key Vault secret URL such as https://my-vault.vault.azure.net/secrets/my-secret`,
-          );
-        }
-        if (!s.identity) {
-          add(
-            at,
-            `secret '${n}' reads Key Vault, so it needs identity: 'system' or a user-assigned identity's resource ID with access to the vault`,
-          );
-        }
-      }
-    });
-  }
-  const template = props.template as Obj | undefined;
+    }
+  });
+}
+
+/** Container names, their env items, and volumes. */
+function checkTemplate(template: Obj | undefined, add: AddIssue): void {
   for (const list of ['containers', 'initContainers'] as const) {
     const seen = new Set<string>();
     ((template?.[list] ?? []) as Obj[]).forEach((c, i) => {
@@ -785,7 +786,10 @@ function checkFile(wire: Obj, file: string, lineOf: (p: string) => number | unde
       );
     }
   });
-  const identity = wire.identity as Obj | undefined;
+}
+
+/** The identity's type and user-assigned identity IDs. */
+function checkIdentity(identity: Obj | undefined, add: AddIssue): void {
   if (identity) {
     const users = Object.keys((identity.userAssignedIdentities ?? {}) as Obj);
     for (const id of users) {
@@ -810,6 +814,23 @@ function checkFile(wire: Obj, file: string, lineOf: (p: string) => number | unde
       );
     }
   }
+}
+
+/** The rules Azure would only report at deploy time (or never): trigger blocks, cron, scale rules, names, secrets. */
+function checkFile(wire: Obj, file: string, lineOf: (p: string) => number | undefined): void {
+  const issues: Issue[] = [];
+  const add = (path: string, text: string): void => {
+    issues.push({ line: lineOf(path), text });
+  };
+  const props = (wire.properties ?? {}) as Obj;
+  const conf = props.configuration as Obj | undefined;
+  if (conf) {
+    checkTrigger(conf, add, issues);
+    checkEventScale(conf, add, issues);
+    checkSecrets(conf, add);
+  }
+  checkTemplate(props.template as Obj | undefined, add);
+  checkIdentity(wire.identity as Obj | undefined, add);
   if (issues.length) failWith(file, issues);
 }
 
