@@ -2,6 +2,9 @@ import type { Job, JobPatchProperties } from '@azure/arm-appcontainers';
 import { describe, expect, it } from 'vitest';
 import { mergePatch, jobToWire, same, toJson, type Json } from '../../src/job/definition.ts';
 import { rollbackPatch } from '../../src/job/rollback.ts';
+import { deploy } from '../../src/job/deploy.ts';
+import type { JobApi } from '../../src/azure/arm.ts';
+import { baseConfig } from '../../test-support/config-fixture.ts';
 
 const UAI =
   '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-pull';
@@ -113,5 +116,42 @@ describe('rollbackPatch', () => {
         },
       }),
     ).toThrow(/listSecrets/);
+  });
+
+  it('comes with a deploy that wrote: the image and the secrets as they were before', async () => {
+    const live = before();
+    live.template!.containers![0]!.image = 'mcr.microsoft.com/k8se/quickstart-jobs:1';
+    const written: JobPatchProperties[] = [];
+    const api = {
+      subscriptionId: '00000000-0000-0000-0000-000000000000',
+      listSecrets: () => Promise.resolve([{ name: 'postgres-url', value: 'postgres://old' }]),
+      updateJob: (patch: JobPatchProperties) => {
+        written.push(patch);
+        return Promise.resolve(live);
+      },
+    } as unknown as JobApi;
+    const noop = (): void => undefined;
+    const result = await deploy(
+      baseConfig({ imageTag: '2', secrets: [{ name: 'postgres-url', value: 'postgres://new' }] }),
+      live,
+      { api, mask: noop, info: noop, notice: noop, warning: noop },
+    );
+    expect(result.operation).toBe('updated');
+    expect(written).toHaveLength(1);
+    expect(result.restore).toEqual({
+      properties: {
+        configuration: {
+          triggerType: 'Manual',
+          replicaTimeout: 300,
+          secrets: [{ name: 'postgres-url', value: 'postgres://old' }],
+        },
+        template: {
+          containers: [toJson(before().template!.containers![0]!)].map((c) => ({
+            ...(c as object),
+            image: 'mcr.microsoft.com/k8se/quickstart-jobs:1',
+          })),
+        },
+      },
+    });
   });
 });
