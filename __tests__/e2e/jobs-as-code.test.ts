@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { renderedText } from '../../test-support/markdown.ts';
 import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -470,7 +471,7 @@ properties:
     expect(r.log).toContain('configuration.secrets[api-key]: (none) -> (new value)');
     expect(r.log).toContain('template.containers[app].env[API_KEY]: (none) -> secretref:api-key');
     expect(r.summary).toContain('Plan: what would change');
-    expect(r.summary).toContain('configuration.replicaTimeout');
+    expect(renderedText(r.summary)).toContain('configuration.replicaTimeout');
     expect(r.masks).toContain(FILE_SECRET);
     expect(printed(r)).not.toContain(FILE_SECRET);
     expect(r.summary).not.toContain(FILE_SECRET);
@@ -491,7 +492,7 @@ properties:
     expect(r.arm.every((q) => q.method === 'GET')).toBe(true);
     expect(JSON.stringify(liveJob(job))).toBe(before);
     expect(r.log).toContain('configuration.replicaRetryLimit: 2 -> 5  [job-yaml]');
-    expect(r.summary).toMatch(/\| configuration\.replicaRetryLimit \(job-yaml\) \| `2` \| `5` \|/);
+    expect(renderedText(r.summary)).toMatch(/\| configuration\.replicaRetryLimit \(job-yaml\) \| `2` \| `5` \|/);
     expect(r.summary).toContain('dry run: would be **updated**, nothing written');
   });
 });
