@@ -8,8 +8,8 @@
  * - `${{ env.* }}`, `${{ github.sha }}`, `${{ steps.<id>.outputs.* }}` and `${{ steps.<id>.outcome }}` are
  *   evaluated; `continue-on-error` and `if: always()` behave as on GitHub. Anything else fails the test, so the
  *   workflow stays within what this replay understands.
- * Steps that set up the machine (remote actions such as checkout and setup-node, `npm ci`, fetching the API spec
- * into ../shared) are skipped: this test runs in the checked-out, installed tree on Node 24, with ../shared.
+ * Steps that set up the machine (remote actions such as checkout and setup-node, `npm ci`) are skipped: this test
+ * runs in the checked-out, installed tree on Node 24.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,7 +92,6 @@ describe('ci.yml self-test job, replayed locally', () => {
       const title = step.name ?? step.uses ?? step.run ?? `step ${index}`;
       if (step.uses && step.uses !== './') continue; // checkout, setup-node: this tree, this Node
       if (step.run?.trim() === 'npm ci') continue;
-      if (step.run?.includes('azure-rest-api-specs') || step.env?.SPEC_REPO) continue; // ../shared is here already
       if (step.if !== undefined && step.if !== 'always()')
         throw new Error(`the replay does not evaluate if: ${step.if}`);
       if (failed && step.if !== 'always()') {

@@ -1,6 +1,6 @@
 /**
  * Generates src/job/job-keys.ts: the compact key tree of the `Job` resource from the official Microsoft.App OpenAPI
- * spec (../shared/azure-spec), which the action uses at run time to check job-yaml files (it cannot read the spec
+ * spec (vendored in standin/spec/), which the action uses at run time to check job-yaml files (it cannot read the spec
  * then). `node scripts/gen-job-keys.ts` rewrites the file; `node scripts/gen-job-keys.ts --check` fails when it is
  * stale. `generateJobKeys(specFile)` returns the text, for the test that keeps the committed file up to date.
  */
@@ -15,7 +15,7 @@ const root = join(import.meta.dirname, '..');
 export const OUTPUT_FILE = join(root, 'src', 'job', 'job-keys.ts');
 export const SPEC_FILE = fileURLToPath(
   new URL(
-    '../../shared/azure-spec/specification/app/resource-manager/Microsoft.App/ContainerApps/stable/2026-07-01/openapi.json',
+    '../standin/spec/specification/app/resource-manager/Microsoft.App/ContainerApps/stable/2026-07-01/openapi.json',
     import.meta.url,
   ),
 );

@@ -19,7 +19,7 @@ export const DEFAULT_SPEC_FILE =
   process.env.STANDIN_SPEC_FILE ??
   fileURLToPath(
     new URL(
-      '../../../shared/azure-spec/specification/app/resource-manager/Microsoft.App/ContainerApps/stable/2026-07-01/openapi.json',
+      '../spec/specification/app/resource-manager/Microsoft.App/ContainerApps/stable/2026-07-01/openapi.json',
       import.meta.url,
     ),
   );
