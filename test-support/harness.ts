@@ -38,8 +38,11 @@ export interface RunOptions {
   actionDir?: string;
   /** Sets ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN; absent or false = the job has no id-token permission. */
   oidc?: { requestUrl: string; requestToken: string } | false;
-  /** Cancel the run (as the runner does when the workflow is cancelled) after a delay or when an output line matches. */
-  cancel?: { afterMs?: number; whenOutput?: RegExp };
+  /**
+   * Cancel the run (as the runner does when the workflow is cancelled) when an output line matches: an event, so
+   * that tests do not depend on how fast a loaded machine starts the action.
+   */
+  cancel?: { whenOutput: RegExp };
   /** SIGINT → SIGTERM delay and SIGTERM → SIGKILL delay (runner: 7500 and 2500 ms). */
   signalTimings?: { termAfterMs?: number; killAfterMs?: number };
   /** Default true when action.yml has runs.post; post-if is honoured either way. */
@@ -516,8 +519,6 @@ async function runStep(args: {
     timers.push(setTimeout(() => send('SIGTERM'), term));
     timers.push(setTimeout(() => send('SIGKILL', true), term + kill));
   };
-  if (args.cancellable && options.cancel?.afterMs !== undefined)
-    timers.push(setTimeout(cancel, options.cancel.afterMs));
   timers.push(
     setTimeout(() => {
       timedOut = true;
