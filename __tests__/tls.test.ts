@@ -1,7 +1,7 @@
 import { createServer } from 'node:https';
 import { get } from 'node:https';
 import { describe, expect, it } from 'vitest';
-import { ensureTls } from '../standin/tls.ts';
+import { ensureTls } from '../standin/common/tls.ts';
 
 describe('stand-in TLS', () => {
   it('is trusted by this worker through NODE_EXTRA_CA_CERTS set in global setup', async () => {

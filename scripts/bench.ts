@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction } from '../test-support/harness.ts';
 import { startStandIn, type StandIn } from '../standin/index.ts';
-import { ensureTls, type TlsMaterial } from '../standin/tls.ts';
+import { ensureTls, type TlsMaterial } from '../standin/common/tls.ts';
 
 const quick = process.argv.includes('--quick');
 const tlsDir = mkdtempSync(join(tmpdir(), 'bench-tls-'));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction, type RunResult } from '../test-support/harness.ts';
 import { startStandIn } from '../standin/index.ts';
-import { ensureTls } from '../standin/tls.ts';
+import { ensureTls } from '../standin/common/tls.ts';
 
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string): string => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStandIn } from '../standin/index.ts';
-import { ensureTls } from '../standin/tls.ts';
+import { ensureTls } from '../standin/common/tls.ts';
 
 export const FAILING_JOB = 'nightly-fails';
 export const FAILING_EXIT_CODE = 3;

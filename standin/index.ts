@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Arm, type ArmOptions } from './arm/arm.ts';
-import { EntraId } from './entra.ts';
-import { GitHubOidc } from './github-oidc.ts';
+import { EntraId } from './entra/entra.ts';
+import { GitHubOidc } from './github/oidc.ts';
 import {
   defaultFaultBody,
   Faults,
@@ -19,9 +19,9 @@ import {
   type Host,
   type HostHandler,
   type RequestLogEntry,
-} from './http.ts';
-import { ensureTls, type TlsMaterial } from './tls.ts';
-import { LogAnalyticsHost, LogStreamHost } from './logs.ts';
+} from './common/http.ts';
+import { ensureTls, type TlsMaterial } from './common/tls.ts';
+import { LogAnalyticsHost, LogStreamHost } from './logs/logs.ts';
 
 export { Arm } from './arm/arm.ts';
 export type {
@@ -41,9 +41,9 @@ export { BUILTIN_ROLES } from './arm/authz.ts';
 export type { ThrottleSettings } from './arm/throttle.ts';
 export { OpenApiSpec, sharedSpec } from './arm/schema.ts';
 export type { Issue as SchemaIssue } from './arm/schema.ts';
-export { EntraId } from './entra.ts';
-export { GitHubOidc } from './github-oidc.ts';
-export { Faults, httpsFetch, sendJson } from './http.ts';
+export { EntraId } from './entra/entra.ts';
+export { GitHubOidc } from './github/oidc.ts';
+export { Faults, httpsFetch, sendJson } from './common/http.ts';
 export type {
   ActiveFault,
   FaultAction,
@@ -53,9 +53,9 @@ export type {
   HostHandler,
   RequestLogEntry,
   SimpleResponse,
-} from './http.ts';
-export type { TlsMaterial } from './tls.ts';
-export { LogAnalyticsHost, LogStreamHost, MAX_TAIL_LINES, runQuery } from './logs.ts';
+} from './common/http.ts';
+export type { TlsMaterial } from './common/tls.ts';
+export { LogAnalyticsHost, LogStreamHost, MAX_TAIL_LINES, runQuery } from './logs/logs.ts';
 export type { ConsoleLine, SystemEvent } from './arm/execution-logs.ts';
 export type { ScriptLogLine } from './arm/executions.ts';
 

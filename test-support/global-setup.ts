@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureTls } from '../standin/tls.ts';
+import { ensureTls } from '../standin/common/tls.ts';
 
 export default function setup(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'standin-tls-'));

@@ -17,7 +17,7 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRegistryBinary, startAcr, type StandInAcr } from '../../standin/acr.ts';
+import { findRegistryBinary, startAcr, type StandInAcr } from '../../standin/acr/acr.ts';
 import type { RunOptions } from '../../test-support/harness.ts';
 import { containerTools, which, type ContainerTools } from '../../test-support/containers.ts';
 import { findLeaks, startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';

@@ -3,7 +3,7 @@
  * api-version, replica timeouts, stop, names, the start override, and LRO timings by poll count and time.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { httpsFetch, type SimpleResponse } from '../../standin/http.ts';
+import { httpsFetch, type SimpleResponse } from '../../standin/common/http.ts';
 import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 let standIn: StandIn;

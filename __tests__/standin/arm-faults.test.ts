@@ -3,7 +3,7 @@
  * dropped before or after the server acted, added latency; `times` and `skip`; faults in the request log.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { httpsFetch, type SimpleResponse } from '../../standin/http.ts';
+import { httpsFetch, type SimpleResponse } from '../../standin/common/http.ts';
 import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 let standIn: StandIn;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { httpsFetch, type SimpleResponse } from '../../standin/http.ts';
+import { httpsFetch, type SimpleResponse } from '../../standin/common/http.ts';
 import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 let standIn: StandIn;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { httpsFetch, type SimpleResponse } from '../../standin/http.ts';
+import { httpsFetch, type SimpleResponse } from '../../standin/common/http.ts';
 import { sharedSpec, startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 const spec = sharedSpec();

@@ -7,10 +7,10 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientAssertionCredential } from '@azure/identity';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EntraId } from '../../standin/entra.ts';
-import { GitHubOidc } from '../../standin/github-oidc.ts';
-import { decodeJwt, verifyJwtSignature } from '../../standin/jwt.ts';
-import { ensureTls } from '../../standin/tls.ts';
+import { EntraId } from '../../standin/entra/entra.ts';
+import { GitHubOidc } from '../../standin/github/oidc.ts';
+import { decodeJwt, verifyJwtSignature } from '../../standin/common/jwt.ts';
+import { ensureTls } from '../../standin/common/tls.ts';
 
 type Handler = { handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> };
 

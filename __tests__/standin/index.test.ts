@@ -3,7 +3,7 @@
  * hand (what the action's authentication does), seedDefault, the shared request log, added hosts, close.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpsFetch, sendJson } from '../../standin/http.ts';
+import { httpsFetch, sendJson } from '../../standin/common/http.ts';
 import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 let standIn: StandIn;

@@ -5,7 +5,7 @@
  */
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpsFetch, type SimpleResponse } from '../../standin/http.ts';
+import { httpsFetch, type SimpleResponse } from '../../standin/common/http.ts';
 import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 let standIn: StandIn;

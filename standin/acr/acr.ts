@@ -25,11 +25,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { isAuthorized } from './arm/authz.ts';
-import type { RegistryRecord } from './arm/state.ts';
-import { httpsFetch, sendJson, type Host } from './http.ts';
-import type { StandIn } from './index.ts';
-import { createSigningKey, decodeJwt, signJwt, verifyJwtSignature, type SigningKey } from './jwt.ts';
+import { isAuthorized } from '../arm/authz.ts';
+import type { RegistryRecord } from '../arm/state.ts';
+import { httpsFetch, sendJson, type Host } from '../common/http.ts';
+import type { StandIn } from '../index.ts';
+import { createSigningKey, decodeJwt, signJwt, verifyJwtSignature, type SigningKey } from '../common/jwt.ts';
 
 /** The user name ACR expects with a refresh token (`docker login -u 00000000-0000-0000-0000-000000000000`). */
 export const ACR_TOKEN_USER = '00000000-0000-0000-0000-000000000000';

@@ -30,7 +30,7 @@ import {
   type JwksSource,
   type JsonWebKey,
   type SigningKey,
-} from './jwt.ts';
+} from '../common/jwt.ts';
 
 export interface FederatedCredential {
   issuer: string;

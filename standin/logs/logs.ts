@@ -13,12 +13,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Arm } from './arm/arm.ts';
-import { consoleLines, systemEvents, type ConsoleLine, type SystemEvent } from './arm/execution-logs.ts';
-import { replicaRuns, runEnd, type ExecutionRecord } from './arm/executions.ts';
-import type { JobRecord } from './arm/state.ts';
-import type { EntraId } from './entra.ts';
-import { parseJsonBody, sendJson, type HostContext } from './http.ts';
+import type { Arm } from '../arm/arm.ts';
+import { consoleLines, systemEvents, type ConsoleLine, type SystemEvent } from '../arm/execution-logs.ts';
+import { replicaRuns, runEnd, type ExecutionRecord } from '../arm/executions.ts';
+import type { JobRecord } from '../arm/state.ts';
+import type { EntraId } from '../entra/entra.ts';
+import { parseJsonBody, sendJson, type HostContext } from '../common/http.ts';
 
 /** Lines a stream replays on connect at most (the CLI's --tail allows 0-300). */
 export const MAX_TAIL_LINES = 300;

@@ -14,7 +14,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createSigningKey, signJwt, type JsonWebKey, type SigningKey } from './jwt.ts';
+import { createSigningKey, signJwt, type JsonWebKey, type SigningKey } from '../common/jwt.ts';
 
 export interface GitHubOidcOptions {
   /** Where this service is reachable, e.g. https://localhost:8443 or https://localhost:8443/github (no trailing slash needed). */

@@ -1,0 +1,215 @@
+/**
+ * The subscription, resource groups, managed environments, container registries (and their admin
+ * credentials) and Log Analytics workspaces: read-only routes over the seeded state.
+ */
+import type { Arm } from '../arm.ts';
+import { isAuthorized } from '../authz.ts';
+import { errors } from '../errors.ts';
+import type { RegistryRecord, ResourceGroupRecord } from '../state.ts';
+import type { JsonObject } from '../util.ts';
+import { environmentView, registryView, resourceGroupView } from '../views.ts';
+import { type Call, RG, type Reply, type Route, S, key, r } from './route.ts';
+
+/** The routes of this module, in matching order. */
+export function resourceRoutes(arm: Arm): Route[] {
+  return [
+    r('GET', S, 'Microsoft.Resources', 'subscriptions', undefined, () => ({
+      status: 200,
+      body: subscriptionView(arm),
+    })),
+    r('GET', `${S}/resourcegroups`, 'Microsoft.Resources', 'resourceGroups', undefined, (c) =>
+      listResourceGroups(arm, c),
+    ),
+    r(
+      'GET',
+      RG,
+      'Microsoft.Resources',
+      'resourceGroups',
+      'Microsoft.Resources/subscriptions/resourceGroups/read',
+      (c) => getResourceGroup(arm, c),
+    ),
+    r(
+      'GET',
+      `${S}/providers/Microsoft.OperationalInsights/workspaces`,
+      'Microsoft.OperationalInsights',
+      'workspaces',
+      'Microsoft.OperationalInsights/workspaces/read',
+      (c) => listWorkspaces(arm, c),
+    ),
+    r(
+      'GET',
+      `${RG}/providers/Microsoft.OperationalInsights/workspaces`,
+      'Microsoft.OperationalInsights',
+      'workspaces',
+      'Microsoft.OperationalInsights/workspaces/read',
+      (c) => listWorkspaces(arm, c),
+    ),
+    r(
+      'GET',
+      `${S}/providers/Microsoft.App/managedEnvironments`,
+      'Microsoft.App',
+      'managedEnvironments',
+      'Microsoft.App/managedEnvironments/read',
+      (c) => listEnvironments(arm, c),
+    ),
+    r(
+      'GET',
+      `${RG}/providers/Microsoft.App/managedEnvironments`,
+      'Microsoft.App',
+      'managedEnvironments',
+      'Microsoft.App/managedEnvironments/read',
+      (c) => listEnvironments(arm, c),
+    ),
+    r(
+      'GET',
+      `${RG}/providers/Microsoft.App/managedEnvironments/{env}`,
+      'Microsoft.App',
+      'managedEnvironments',
+      'Microsoft.App/managedEnvironments/read',
+      (c) => getEnvironment(arm, c),
+    ),
+    r(
+      'GET',
+      `${S}/providers/Microsoft.ContainerRegistry/registries`,
+      'Microsoft.ContainerRegistry',
+      'registries',
+      'Microsoft.ContainerRegistry/registries/read',
+      (c) => listRegistries(arm, c),
+    ),
+    r(
+      'GET',
+      `${RG}/providers/Microsoft.ContainerRegistry/registries`,
+      'Microsoft.ContainerRegistry',
+      'registries',
+      'Microsoft.ContainerRegistry/registries/read',
+      (c) => listRegistries(arm, c),
+    ),
+    r(
+      'GET',
+      `${RG}/providers/Microsoft.ContainerRegistry/registries/{reg}`,
+      'Microsoft.ContainerRegistry',
+      'registries',
+      'Microsoft.ContainerRegistry/registries/read',
+      (c) => getRegistry(arm, c),
+    ),
+    r(
+      'POST',
+      `${RG}/providers/Microsoft.ContainerRegistry/registries/{reg}/listCredentials`,
+      'Microsoft.ContainerRegistry',
+      'registries',
+      'Microsoft.ContainerRegistry/registries/listCredentials/action',
+      (c) => listRegistryCredentials(arm, c),
+      (p) => `/subscriptions/${p.sub}/resourceGroups/${p.rg}/providers/Microsoft.ContainerRegistry/registries/${p.reg}`,
+    ),
+  ];
+}
+
+export function subscriptionView(arm: Arm): JsonObject {
+  return {
+    id: `/subscriptions/${arm.subscriptionId}`,
+    authorizationSource: 'RoleBased',
+    managedByTenants: [],
+    subscriptionId: arm.subscriptionId,
+    tenantId: arm.tenantId,
+    displayName: 'Stand-in subscription',
+    state: 'Enabled',
+    subscriptionPolicies: {
+      locationPlacementId: 'Public_2014-09-01',
+      quotaId: 'PayAsYouGo_2014-09-01',
+      spendingLimit: 'Off',
+    },
+  };
+}
+
+export function requireRg(arm: Arm, name: string): ResourceGroupRecord {
+  const rg = arm.resourceGroups.get(name.toLowerCase());
+  if (!rg) throw errors.resourceGroupNotFound(name);
+  return rg;
+}
+
+export function listResourceGroups(arm: Arm, c: Call): Reply {
+  const value = [...arm.resourceGroups.values()]
+    .filter((rg) =>
+      isAuthorized(arm.roleAssignments, c.principal, 'Microsoft.Resources/subscriptions/resourceGroups/read', rg.id),
+    )
+    .map(resourceGroupView);
+  return { status: 200, body: { value } };
+}
+
+export function getResourceGroup(arm: Arm, c: Call): Reply {
+  return { status: 200, body: resourceGroupView(requireRg(arm, c.params.rg as string)) };
+}
+
+export function listWorkspaces(arm: Arm, c: Call): Reply {
+  const rg = c.params.rg?.toLowerCase();
+  const value = [...arm.workspaces.values()]
+    .filter((w) => rg === undefined || w.resourceGroup.toLowerCase() === rg)
+    .filter((w) =>
+      isAuthorized(arm.roleAssignments, c.principal, 'Microsoft.OperationalInsights/workspaces/read', w.id),
+    )
+    .map((w) => ({
+      id: w.id,
+      name: w.name,
+      type: 'Microsoft.OperationalInsights/workspaces',
+      location: w.location,
+      properties: {
+        customerId: w.customerId,
+        provisioningState: 'Succeeded',
+        sku: { name: 'PerGB2018' },
+        retentionInDays: 30,
+        publicNetworkAccessForIngestion: 'Enabled',
+        publicNetworkAccessForQuery: 'Enabled',
+      },
+    }));
+  return { status: 200, body: { value } };
+}
+
+export function listEnvironments(arm: Arm, c: Call): Reply {
+  if (c.params.rg !== undefined) requireRg(arm, c.params.rg);
+  const value = [...arm.environments.values()]
+    .filter((e) => c.params.rg === undefined || e.resourceGroup.toLowerCase() === c.params.rg?.toLowerCase())
+    .map((e) => environmentView(e, arm.subscriptionId));
+  return { status: 200, body: { value } };
+}
+
+export function getEnvironment(arm: Arm, c: Call): Reply {
+  requireRg(arm, c.params.rg as string);
+  const env = arm.environments.get(key(c.params.rg as string, c.params.env as string));
+  if (!env)
+    throw errors.resourceNotFound('Microsoft.App/managedEnvironments', c.params.env as string, c.params.rg as string);
+  return { status: 200, body: environmentView(env, arm.subscriptionId) };
+}
+
+export function listRegistries(arm: Arm, c: Call): Reply {
+  if (c.params.rg !== undefined) requireRg(arm, c.params.rg);
+  const value = [...arm.registries.values()]
+    .filter((r) => c.params.rg === undefined || r.resourceGroup.toLowerCase() === c.params.rg?.toLowerCase())
+    .map(registryView);
+  return { status: 200, body: { value } };
+}
+
+export function requireRegistry(arm: Arm, p: Record<string, string>): RegistryRecord {
+  requireRg(arm, p.rg as string);
+  const reg = arm.registries.get(key(p.rg as string, p.reg as string));
+  if (!reg) throw errors.resourceNotFound('Microsoft.ContainerRegistry/registries', p.reg as string, p.rg as string);
+  return reg;
+}
+
+export function getRegistry(arm: Arm, c: Call): Reply {
+  return { status: 200, body: registryView(requireRegistry(arm, c.params)) };
+}
+
+export function listRegistryCredentials(arm: Arm, c: Call): Reply {
+  const reg = requireRegistry(arm, c.params);
+  if (!reg.adminUserEnabled) throw errors.adminUserDisabled(reg.id);
+  return {
+    status: 200,
+    body: {
+      username: reg.username,
+      passwords: [
+        { name: 'password', value: reg.passwords[0] },
+        { name: 'password2', value: reg.passwords[1] },
+      ],
+    },
+  };
+}
