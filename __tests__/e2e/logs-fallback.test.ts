@@ -50,6 +50,109 @@ function run(
   );
 }
 
+/**
+ * The log lines of the groups whose title matches (the harness shows a group as "▼ title" and its lines
+ * indented), a stream's "(continued)" groups included.
+ */
+function group(r: E2eRun, title: RegExp): string[] {
+  const lines = r.log.split('\n');
+  const out: string[] = [];
+  lines.forEach((l, at) => {
+    if (!l.startsWith('▼ ') || !title.test(l)) return;
+    for (const m of lines.slice(at + 1)) {
+      if (!m.startsWith('  ')) break;
+      out.push(m.slice(2));
+    }
+  });
+  return out;
+}
+
+const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
+const text = (lines: string[]): string[] => lines.filter((l) => TS.test(l)).map((l) => l.replace(TS, ''));
+
+describe('when live streaming is not possible', () => {
+  it('reads the logs from Log Analytics after the execution, waiting for late ingestion', async () => {
+    bed.standIn.faults.add({ host: 'logstream', kind: 'drop-before', times: Infinity });
+    bed.standIn.logAnalytics.ingestionDelayMs = 1500;
+    try {
+      const r = await run(job, { durationMs: 300, logs: ['loaded 12 files', 'done'] }, { 'logs-wait': '20s' });
+      expect(r.errors).toEqual([]);
+      expect(r.warnings).toEqual([]);
+      expect(r.outputs['execution-status']).toBe('Succeeded');
+      expect(r.log).toMatch(/reading execution .* logs from Log Analytics \(waiting up to 20 s/);
+      expect(text(group(r, /\(from Log Analytics\)$/))).toEqual(['loaded 12 files', 'done']);
+      expect(r.summary).toMatch(/Last 2 lines of the log \(from Log Analytics\)/);
+      // It asked more than once: the first answers came before ingestion.
+      expect(r.requests.filter((q) => q.host === 'loganalytics').length).toBeGreaterThan(2);
+    } finally {
+      bed.standIn.faults.clear();
+      bed.standIn.logAnalytics.ingestionDelayMs = 2000;
+    }
+  });
+
+  it('says when the logs are not in Log Analytics yet, and links the query instead', async () => {
+    bed.standIn.faults.add({ host: 'logstream', kind: 'drop-before', times: Infinity });
+    bed.standIn.logAnalytics.ingestionDelayMs = 10 * 60_000;
+    try {
+      const r = await run(job, { durationMs: 300, logs: ['hello'] }, { 'logs-wait': '2s' });
+      expect(r.outputs['execution-status']).toBe('Succeeded');
+      // the stream host being down is worth a warning: no logs could be shown
+      expect(r.warnings).toEqual([expect.stringMatching(/live streaming failed/)]);
+      expect(r.log).toMatch(/No container logs of execution .* reached Log Analytics within \d+ s/);
+      expect(r.summary).toMatch(/reached Log Analytics within/);
+      expect(r.summary).toMatch(/\[Logs in Log Analytics\]\(/);
+    } finally {
+      bed.standIn.faults.clear();
+      bed.standIn.logAnalytics.ingestionDelayMs = 2000;
+    }
+  });
+
+  it('a log outage changes nothing but one warning', async () => {
+    const script: ExecutionScript = { durationMs: 300, logs: ['x'], outcome: 'Failed', exitCode: 2 };
+    const normal = await run(job, script);
+    bed.standIn.faults.add({ host: 'logstream', kind: 'status', status: 503, times: Infinity });
+    bed.standIn.faults.add({ host: 'loganalytics', kind: 'status', status: 503, times: Infinity });
+    try {
+      const r = await run(job, script, { 'logs-wait': '1s' });
+      expect(r.exitCode).toBe(normal.exitCode);
+      expect(r.warnings).toHaveLength(1);
+      expect(r.warnings[0]).toMatch(/Could not show the job's logs: live streaming failed .*; Log Analytics failed/);
+      const same = ['execution-status', 'exit-code', 'job-id'];
+      expect(same.map((k) => r.outputs[k])).toEqual(same.map((k) => normal.outputs[k]));
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors[0]).toMatch(/exited with code 2/);
+    } finally {
+      bed.standIn.faults.clear();
+    }
+  });
+
+  it('names the roles needed when the identity may not read logs, in one warning', async () => {
+    // Contributor, except for log streams and Log Analytics.
+    const rg = `/subscriptions/${bed.world.subscriptionId}/resourceGroups/${bed.world.resourceGroup}`;
+    const all = bed.standIn.arm.roleAssignments.filter((a) => a.principalId === bed.world.objectId);
+    for (const a of all) bed.standIn.arm.removeRoleAssignment(a);
+    bed.standIn.arm.addRoleAssignment({
+      principalId: bed.world.objectId,
+      scope: rg,
+      actions: ['*'],
+      notActions: ['Microsoft.App/jobs/getAuthToken/action', 'Microsoft.OperationalInsights/*'],
+    });
+    try {
+      const r = await run(job, { durationMs: 300, logs: ['hidden'] }, { 'logs-wait': '1s' });
+      expect(r.errors).toEqual([]);
+      expect(r.outputs['execution-status']).toBe('Succeeded');
+      expect(r.warnings).toHaveLength(1);
+      expect(r.warnings[0]).toMatch(/Microsoft\.App\/jobs\/getAuthToken\/action.*such as Contributor on the job/);
+      expect(r.warnings[0]).toMatch(/Log Analytics Reader/);
+    } finally {
+      for (const a of bed.standIn.arm.roleAssignments.filter((x) => x.principalId === bed.world.objectId))
+        bed.standIn.arm.removeRoleAssignment(a);
+      for (const a of all)
+        bed.standIn.arm.addRoleAssignment({ principalId: a.principalId, scope: a.scope, role: a.roleName });
+    }
+  });
+});
+
 describe('diagnosis', () => {
   it('explains an image that cannot be pulled: not found, or a registry that refuses the identity', async () => {
     const notFound = await run(job, { durationMs: 500, outcome: 'ImagePullFailure', pullError: 'NotFound' });
