@@ -453,6 +453,20 @@ interface StepRun {
   cancelled: boolean;
 }
 
+/** Fresh, empty file-command files for one step, as the runner creates them under RUNNER_TEMP. */
+function createFileCommandFiles(runnerTemp: string): Record<'output' | 'state' | 'summary' | 'env' | 'path', string> {
+  const dir = join(runnerTemp, '_runner_file_commands');
+  const files = {
+    output: join(dir, `set_output_${randomUUID()}`),
+    state: join(dir, `save_state_${randomUUID()}`),
+    summary: join(dir, `step_summary_${randomUUID()}`),
+    env: join(dir, `set_env_${randomUUID()}`),
+    path: join(dir, `add_path_${randomUUID()}`),
+  };
+  for (const f of Object.values(files)) writeFileSync(f, '');
+  return files;
+}
+
 async function runStep(args: {
   options: RunOptions;
   script: string;
@@ -465,14 +479,7 @@ async function runStep(args: {
   cancellable: boolean;
 }): Promise<StepRun> {
   const { options, env, masks } = args;
-  const files = {
-    output: join(args.runnerTemp, '_runner_file_commands', `set_output_${randomUUID()}`),
-    state: join(args.runnerTemp, '_runner_file_commands', `save_state_${randomUUID()}`),
-    summary: join(args.runnerTemp, '_runner_file_commands', `step_summary_${randomUUID()}`),
-    env: join(args.runnerTemp, '_runner_file_commands', `set_env_${randomUUID()}`),
-    path: join(args.runnerTemp, '_runner_file_commands', `add_path_${randomUUID()}`),
-  };
-  for (const f of Object.values(files)) writeFileSync(f, '');
+  const files = createFileCommandFiles(args.runnerTemp);
   const stepEnv = {
     ...env,
     GITHUB_OUTPUT: files.output,
@@ -516,8 +523,14 @@ async function runStep(args: {
     const term = options.signalTimings?.termAfterMs ?? RUNNER_SIGTERM_AFTER_MS;
     const kill = options.signalTimings?.killAfterMs ?? RUNNER_KILL_AFTER_MS;
     send('SIGINT');
-    timers.push(setTimeout(() => send('SIGTERM'), term));
-    timers.push(setTimeout(() => send('SIGKILL', true), term + kill));
+    // Each delay counts from the signal before it, as the runner waits after each one (and so that a timer
+    // firing late on a loaded machine does not shorten the next wait).
+    timers.push(
+      setTimeout(() => {
+        send('SIGTERM');
+        timers.push(setTimeout(() => send('SIGKILL', true), kill));
+      }, term),
+    );
   };
   timers.push(
     setTimeout(() => {
@@ -567,22 +580,7 @@ async function runStep(args: {
     if (lineBuffers[stream]) interpreter.line(lineBuffers[stream]);
   }
 
-  const fileErrors: string[] = [];
-  const outputs = readKeyValueFile(files.output, 'output', fileErrors);
-  const state = readKeyValueFile(files.state, 'state', fileErrors);
-  const exportedEnv = readKeyValueFile(files.env, 'env', fileErrors);
-  const addedPath = readFileSync(files.path, 'utf8')
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '');
-  Object.assign(outputs, interpreter.legacyOutputs);
-  Object.assign(state, interpreter.legacyState);
-  let summary = readFileSync(files.summary, 'utf8');
-  if (Buffer.byteLength(summary) > SUMMARY_LIMIT) {
-    fileErrors.push(
-      `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of 1024k, got ${Math.ceil(Buffer.byteLength(summary) / 1024)}k. For more information see: https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-markdown-summary`,
-    );
-    summary = '';
-  }
+  const { fileErrors, outputs, state, exportedEnv, addedPath, summary } = readFileCommands(files, interpreter);
   for (const e of fileErrors) interpreter.annotate('error', e, {});
   if (cancelled) interpreter.annotate('error', 'The operation was canceled.', {});
   if (timedOut) {
@@ -617,6 +615,37 @@ async function runStep(args: {
       signalsSent,
     },
   };
+}
+
+/** What a step wrote to its file-command files (and the legacy set-output / save-state commands), as the runner reads them. */
+function readFileCommands(
+  files: Record<'output' | 'state' | 'summary' | 'env' | 'path', string>,
+  interpreter: CommandInterpreter,
+): {
+  fileErrors: string[];
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  exportedEnv: Record<string, string>;
+  addedPath: string[];
+  summary: string;
+} {
+  const fileErrors: string[] = [];
+  const outputs = readKeyValueFile(files.output, 'output', fileErrors);
+  const state = readKeyValueFile(files.state, 'state', fileErrors);
+  const exportedEnv = readKeyValueFile(files.env, 'env', fileErrors);
+  const addedPath = readFileSync(files.path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
+  Object.assign(outputs, interpreter.legacyOutputs);
+  Object.assign(state, interpreter.legacyState);
+  let summary = readFileSync(files.summary, 'utf8');
+  if (Buffer.byteLength(summary) > SUMMARY_LIMIT) {
+    fileErrors.push(
+      `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of 1024k, got ${Math.ceil(Buffer.byteLength(summary) / 1024)}k. For more information see: https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-markdown-summary`,
+    );
+    summary = '';
+  }
+  return { fileErrors, outputs, state, exportedEnv, addedPath, summary };
 }
 
 /**

@@ -138,240 +138,264 @@ export function parseScopes(values: string[]): { type: string; name: string; act
   return out;
 }
 
+/** What the token service and the proxy share: keys, lifetimes, the login server and what happened. */
+interface AcrContext {
+  standIn: StandIn;
+  issuer: string;
+  refreshKey: SigningKey;
+  tokenKey: KeyObject;
+  x5c: string[];
+  refreshLifetime: number;
+  accessLifetime: number;
+  /** Set once the host exists (the handlers run only after that). */
+  loginServer: string;
+  registry?: RegistryRecord;
+  /** Set once the registry listens. */
+  registryPort: number;
+  exchanges: StandInAcr['exchanges'];
+  refreshTokens: string[];
+  grants: AcrTokenGrant[];
+}
+
+const nowSec = (): number => Math.floor(Date.now() / 1000);
+
+function registryToken(
+  ctx: AcrContext,
+  subject: string,
+  access: { type: string; name: string; actions: string[] }[],
+): string {
+  const iat = nowSec();
+  const payload = {
+    iss: ctx.issuer,
+    sub: subject,
+    aud: ctx.loginServer,
+    exp: iat + ctx.accessLifetime,
+    nbf: iat - 10,
+    iat,
+    jti: randomUUID(),
+    access,
+  };
+  const head = { typ: 'JWT', alg: 'RS256', x5c: ctx.x5c };
+  const input = `${Buffer.from(JSON.stringify(head)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${sign('RSA-SHA256', Buffer.from(input), ctx.tokenKey).toString('base64url')}`;
+}
+
+/** Who presents `username`/`password` (Basic auth or a password/refresh_token grant), or a reason. */
+function authenticate(ctx: AcrContext, username: string | undefined, password: string | undefined): Caller | string {
+  const reg = ctx.registry!;
+  if (username === undefined || password === undefined) return 'authentication required';
+  if (username === ACR_TOKEN_USER) {
+    const decoded = decodeJwt(password);
+    if (!decoded || !verifyJwtSignature(decoded, [ctx.refreshKey.publicJwk]).ok) return 'invalid refresh token';
+    const c = decoded.payload;
+    if (c.grant_type !== 'refresh_token' || c.aud !== ctx.loginServer) return 'invalid refresh token';
+    if (typeof c.exp !== 'number' || nowSec() >= c.exp) return 'refresh token expired';
+    return {
+      subject: String(c.sub),
+      admin: false,
+      principal: { oid: String(c.sub), appid: String(c.appid ?? '') },
+    };
+  }
+  if (reg.adminUserEnabled && username === reg.username && reg.passwords.includes(password)) {
+    return { subject: `admin:${username}`, admin: true };
+  }
+  return 'incorrect username or password';
+}
+
+function allowed(ctx: AcrContext, caller: Caller, action: string): boolean {
+  if (caller.admin) return true;
+  const p = caller.principal!;
+  if (action === 'pull') return isAuthorized(ctx.standIn.arm.roleAssignments, p, PULL_ACTION, ctx.registry!.id);
+  if (action === 'push') return isAuthorized(ctx.standIn.arm.roleAssignments, p, PUSH_ACTION, ctx.registry!.id);
+  // delete and the catalog need more than AcrPush; Owner / Contributor have them.
+  return isAuthorized(
+    ctx.standIn.arm.roleAssignments,
+    p,
+    'Microsoft.ContainerRegistry/registries/write',
+    ctx.registry!.id,
+  );
+}
+
+/** POST /oauth2/exchange: an Entra access token becomes a refresh token for this registry. */
+function exchange(ctx: AcrContext, res: ServerResponse, form: URLSearchParams): void {
+  if (form.get('grant_type') !== 'access_token') {
+    ctx.exchanges.push({ ok: false, reason: 'grant_type' });
+    return acrError(res, 400, 'UNSUPPORTED', `grant_type '${form.get('grant_type') ?? ''}' is not supported.`);
+  }
+  if (form.get('service') !== ctx.loginServer) {
+    ctx.exchanges.push({ ok: false, reason: 'service' });
+    return acrError(res, 400, 'DENIED', `service '${form.get('service') ?? ''}' is not this registry.`);
+  }
+  const check = ctx.standIn.entra.verifyAccessToken(form.get('access_token') ?? '');
+  if (!check.ok) {
+    ctx.exchanges.push({ ok: false, reason: check.reason });
+    return acrError(res, 401, 'UNAUTHORIZED', `The access token is ${check.reason}.`);
+  }
+  const c = check.claims;
+  const tenant = form.get('tenant');
+  if ((tenant && tenant !== c.tid) || !ACR_AUDIENCES.has(String(c.aud).replace(/\/+$/, ''))) {
+    ctx.exchanges.push({ oid: c.oid, ok: false, reason: tenant && tenant !== c.tid ? 'tenant' : 'audience' });
+    return acrError(res, 401, 'UNAUTHORIZED', 'The access token is not for this tenant or for Azure Resource Manager.');
+  }
+  const iat = nowSec();
+  const refresh = signJwt(
+    {
+      jti: randomUUID(),
+      sub: c.oid,
+      appid: c.appid,
+      tenant: c.tid,
+      grant_type: 'refresh_token',
+      aud: ctx.loginServer,
+      iss: ctx.issuer,
+      nbf: iat,
+      iat,
+      exp: iat + ctx.refreshLifetime,
+    },
+    ctx.refreshKey,
+  );
+  ctx.exchanges.push({ oid: c.oid, ok: true });
+  ctx.refreshTokens.push(refresh);
+  sendJson(res, 200, { refresh_token: refresh });
+}
+
+/** /oauth2/token: a registry access token for the scopes the caller may have. */
+function token(ctx: AcrContext, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): void {
+  let username: string | undefined;
+  let password: string | undefined;
+  let service: string | null;
+  let scopes: string[];
+  if (req.method === 'POST') {
+    const form = new URLSearchParams(body.toString('utf8'));
+    service = form.get('service');
+    scopes = form.getAll('scope');
+    const grant = form.get('grant_type');
+    if (grant === 'refresh_token') {
+      username = ACR_TOKEN_USER;
+      password = form.get('refresh_token') ?? undefined;
+    } else if (grant === 'password') {
+      username = form.get('username') ?? undefined;
+      password = form.get('password') ?? undefined;
+    } else {
+      return acrError(res, 400, 'UNSUPPORTED', `grant_type '${grant ?? ''}' is not supported.`);
+    }
+  } else {
+    service = url.searchParams.get('service');
+    scopes = url.searchParams.getAll('scope');
+    const auth = header(req, 'authorization');
+    if (auth?.toLowerCase().startsWith('basic ')) {
+      const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon >= 0) {
+        username = decoded.slice(0, colon);
+        password = decoded.slice(colon + 1);
+      }
+    }
+  }
+  if (service !== ctx.loginServer) {
+    return acrError(res, 400, 'DENIED', `service '${service ?? ''}' is not this registry.`);
+  }
+  const caller = authenticate(ctx, username, password);
+  if (typeof caller === 'string') {
+    return acrError(
+      res,
+      401,
+      'UNAUTHORIZED',
+      `${caller}, visit https://aka.ms/acr/authorization for more information.`,
+    );
+  }
+  const requested = parseScopes(scopes);
+  const access = requested.map((s) => ({ ...s, actions: s.actions.filter((a) => allowed(ctx, caller, a)) }));
+  ctx.grants.push({
+    subject: caller.subject,
+    requested: requested.map((s) => `${s.type}:${s.name}:${s.actions.join(',')}`),
+    granted: access.map((s) => `${s.type}:${s.name}:${s.actions.join(',')}`),
+  });
+  sendJson(res, 200, { access_token: registryToken(ctx, caller.subject, access) });
+}
+
+/** /v2/...: forwarded to the registry as it is. */
+function proxy(ctx: AcrContext, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v === undefined || ['connection', 'transfer-encoding', 'content-length', 'keep-alive'].includes(k)) continue;
+      headers[k] = v;
+    }
+    if (body.length > 0 || !['GET', 'HEAD', 'DELETE'].includes(req.method ?? 'GET'))
+      headers['content-length'] = String(body.length);
+    const up = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: ctx.registryPort,
+        servername: 'localhost',
+        method: req.method,
+        path: url.pathname + url.search,
+        headers,
+        ca: ctx.standIn.tls.ca,
+        agent: false,
+      },
+      (upRes) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(upRes.headers)) {
+          if (v === undefined || ['connection', 'transfer-encoding', 'keep-alive'].includes(k)) continue;
+          out[k] = v;
+        }
+        res.writeHead(upRes.statusCode ?? 502, out);
+        upRes.pipe(res);
+        upRes.on('end', () => resolve());
+        upRes.on('error', () => {
+          res.destroy();
+          resolve();
+        });
+      },
+    );
+    up.on('error', (err) => {
+      if (!res.headersSent) acrError(res, 502, 'UNAVAILABLE', `The registry did not answer: ${err.message}`);
+      else res.destroy();
+      resolve();
+    });
+    up.end(body);
+  });
+}
+
 export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise<StandInAcr> {
   const binary = findRegistryBinary(opts.registryBinary);
   if (!binary) throw new Error('stand-in ACR: docker-registry is not installed (apt-get install docker-registry)');
-  const refreshLifetime = opts.refreshTokenLifetimeSec ?? 3 * 3600;
-  const accessLifetime = opts.accessTokenLifetimeSec ?? 75 * 60;
-  const refreshKey: SigningKey = createSigningKey();
-  const tokenKey: KeyObject = createPrivateKey(standIn.tls.key);
-  const x5c = [new X509Certificate(standIn.tls.cert).raw.toString('base64')];
-  const issuer = `${opts.name}.standin-acr`;
-  const exchanges: StandInAcr['exchanges'] = [];
-  const refreshTokens: string[] = [];
-  const grants: AcrTokenGrant[] = [];
-  let registryPort = 0;
-  let loginServer = '';
-  // Set once the host (and so the login server) exists; the handlers run only after that.
-  const state: { registry?: RegistryRecord } = {};
-  const now = (): number => Math.floor(Date.now() / 1000);
-
-  const registryToken = (subject: string, access: { type: string; name: string; actions: string[] }[]): string => {
-    const iat = now();
-    const payload = {
-      iss: issuer,
-      sub: subject,
-      aud: loginServer,
-      exp: iat + accessLifetime,
-      nbf: iat - 10,
-      iat,
-      jti: randomUUID(),
-      access,
-    };
-    const head = { typ: 'JWT', alg: 'RS256', x5c };
-    const input = `${Buffer.from(JSON.stringify(head)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    return `${input}.${sign('RSA-SHA256', Buffer.from(input), tokenKey).toString('base64url')}`;
+  const ctx: AcrContext = {
+    standIn,
+    issuer: `${opts.name}.standin-acr`,
+    refreshKey: createSigningKey(),
+    tokenKey: createPrivateKey(standIn.tls.key),
+    x5c: [new X509Certificate(standIn.tls.cert).raw.toString('base64')],
+    refreshLifetime: opts.refreshTokenLifetimeSec ?? 3 * 3600,
+    accessLifetime: opts.accessTokenLifetimeSec ?? 75 * 60,
+    loginServer: '',
+    registryPort: 0,
+    exchanges: [],
+    refreshTokens: [],
+    grants: [],
   };
 
-  /** Who presents `username`/`password` (Basic auth or a password/refresh_token grant), or a reason. */
-  const authenticate = (username: string | undefined, password: string | undefined): Caller | string => {
-    const reg = state.registry!;
-    if (username === undefined || password === undefined) return 'authentication required';
-    if (username === ACR_TOKEN_USER) {
-      const decoded = decodeJwt(password);
-      if (!decoded || !verifyJwtSignature(decoded, [refreshKey.publicJwk]).ok) return 'invalid refresh token';
-      const c = decoded.payload;
-      if (c.grant_type !== 'refresh_token' || c.aud !== loginServer) return 'invalid refresh token';
-      if (typeof c.exp !== 'number' || now() >= c.exp) return 'refresh token expired';
-      return {
-        subject: String(c.sub),
-        admin: false,
-        principal: { oid: String(c.sub), appid: String(c.appid ?? '') },
-      };
-    }
-    if (reg.adminUserEnabled && username === reg.username && reg.passwords.includes(password)) {
-      return { subject: `admin:${username}`, admin: true };
-    }
-    return 'incorrect username or password';
-  };
-
-  const allowed = (caller: Caller, action: string): boolean => {
-    if (caller.admin) return true;
-    const p = caller.principal!;
-    if (action === 'pull') return isAuthorized(standIn.arm.roleAssignments, p, PULL_ACTION, state.registry!.id);
-    if (action === 'push') return isAuthorized(standIn.arm.roleAssignments, p, PUSH_ACTION, state.registry!.id);
-    // delete and the catalog need more than AcrPush; Owner / Contributor have them.
-    return isAuthorized(
-      standIn.arm.roleAssignments,
-      p,
-      'Microsoft.ContainerRegistry/registries/write',
-      state.registry!.id,
-    );
-  };
-
-  const exchange = (res: ServerResponse, form: URLSearchParams): void => {
-    if (form.get('grant_type') !== 'access_token') {
-      exchanges.push({ ok: false, reason: 'grant_type' });
-      return acrError(res, 400, 'UNSUPPORTED', `grant_type '${form.get('grant_type') ?? ''}' is not supported.`);
-    }
-    if (form.get('service') !== loginServer) {
-      exchanges.push({ ok: false, reason: 'service' });
-      return acrError(res, 400, 'DENIED', `service '${form.get('service') ?? ''}' is not this registry.`);
-    }
-    const check = standIn.entra.verifyAccessToken(form.get('access_token') ?? '');
-    if (!check.ok) {
-      exchanges.push({ ok: false, reason: check.reason });
-      return acrError(res, 401, 'UNAUTHORIZED', `The access token is ${check.reason}.`);
-    }
-    const c = check.claims;
-    const tenant = form.get('tenant');
-    if ((tenant && tenant !== c.tid) || !ACR_AUDIENCES.has(String(c.aud).replace(/\/+$/, ''))) {
-      exchanges.push({ oid: c.oid, ok: false, reason: tenant && tenant !== c.tid ? 'tenant' : 'audience' });
-      return acrError(
-        res,
-        401,
-        'UNAUTHORIZED',
-        'The access token is not for this tenant or for Azure Resource Manager.',
-      );
-    }
-    const iat = now();
-    const refresh = signJwt(
-      {
-        jti: randomUUID(),
-        sub: c.oid,
-        appid: c.appid,
-        tenant: c.tid,
-        grant_type: 'refresh_token',
-        aud: loginServer,
-        iss: issuer,
-        nbf: iat,
-        iat,
-        exp: iat + refreshLifetime,
-      },
-      refreshKey,
-    );
-    exchanges.push({ oid: c.oid, ok: true });
-    refreshTokens.push(refresh);
-    sendJson(res, 200, { refresh_token: refresh });
-  };
-
-  const token = (req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): void => {
-    let username: string | undefined;
-    let password: string | undefined;
-    let service: string | null;
-    let scopes: string[];
-    if (req.method === 'POST') {
-      const form = new URLSearchParams(body.toString('utf8'));
-      service = form.get('service');
-      scopes = form.getAll('scope');
-      const grant = form.get('grant_type');
-      if (grant === 'refresh_token') {
-        username = ACR_TOKEN_USER;
-        password = form.get('refresh_token') ?? undefined;
-      } else if (grant === 'password') {
-        username = form.get('username') ?? undefined;
-        password = form.get('password') ?? undefined;
-      } else {
-        return acrError(res, 400, 'UNSUPPORTED', `grant_type '${grant ?? ''}' is not supported.`);
-      }
-    } else {
-      service = url.searchParams.get('service');
-      scopes = url.searchParams.getAll('scope');
-      const auth = header(req, 'authorization');
-      if (auth?.toLowerCase().startsWith('basic ')) {
-        const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        if (colon >= 0) {
-          username = decoded.slice(0, colon);
-          password = decoded.slice(colon + 1);
-        }
-      }
-    }
-    if (service !== loginServer) {
-      return acrError(res, 400, 'DENIED', `service '${service ?? ''}' is not this registry.`);
-    }
-    const caller = authenticate(username, password);
-    if (typeof caller === 'string') {
-      return acrError(
-        res,
-        401,
-        'UNAUTHORIZED',
-        `${caller}, visit https://aka.ms/acr/authorization for more information.`,
-      );
-    }
-    const requested = parseScopes(scopes);
-    const access = requested.map((s) => ({ ...s, actions: s.actions.filter((a) => allowed(caller, a)) }));
-    grants.push({
-      subject: caller.subject,
-      requested: requested.map((s) => `${s.type}:${s.name}:${s.actions.join(',')}`),
-      granted: access.map((s) => `${s.type}:${s.name}:${s.actions.join(',')}`),
-    });
-    sendJson(res, 200, { access_token: registryToken(caller.subject, access) });
-  };
-
-  const proxy = (req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> =>
-    new Promise((resolve) => {
-      const headers: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (v === undefined || ['connection', 'transfer-encoding', 'content-length', 'keep-alive'].includes(k))
-          continue;
-        headers[k] = v;
-      }
-      if (body.length > 0 || !['GET', 'HEAD', 'DELETE'].includes(req.method ?? 'GET'))
-        headers['content-length'] = String(body.length);
-      const up = httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: registryPort,
-          servername: 'localhost',
-          method: req.method,
-          path: url.pathname + url.search,
-          headers,
-          ca: standIn.tls.ca,
-          agent: false,
-        },
-        (upRes) => {
-          const out: Record<string, string | string[]> = {};
-          for (const [k, v] of Object.entries(upRes.headers)) {
-            if (v === undefined || ['connection', 'transfer-encoding', 'keep-alive'].includes(k)) continue;
-            out[k] = v;
-          }
-          res.writeHead(upRes.statusCode ?? 502, out);
-          upRes.pipe(res);
-          upRes.on('end', () => resolve());
-          upRes.on('error', () => {
-            res.destroy();
-            resolve();
-          });
-        },
-      );
-      up.on('error', (err) => {
-        if (!res.headersSent) acrError(res, 502, 'UNAVAILABLE', `The registry did not answer: ${err.message}`);
-        else res.destroy();
-        resolve();
-      });
-      up.end(body);
-    });
-
-  const host = await standIn.addHost(`acr-${opts.name}`, async (req, res, body, ctx) => {
-    const path = ctx.url.pathname;
+  const host = await standIn.addHost(`acr-${opts.name}`, async (req, res, body, hc) => {
+    const path = hc.url.pathname;
     if (path === '/oauth2/exchange' && req.method === 'POST') {
-      return exchange(res, new URLSearchParams(body.toString('utf8')));
+      return exchange(ctx, res, new URLSearchParams(body.toString('utf8')));
     }
     if (path === '/oauth2/token' && (req.method === 'GET' || req.method === 'POST')) {
-      return token(req, res, ctx.url, body);
+      return token(ctx, req, res, hc.url, body);
     }
-    if (path === '/v2' || path.startsWith('/v2/')) return proxy(req, res, ctx.url, body);
+    if (path === '/v2' || path.startsWith('/v2/')) return proxy(ctx, req, res, hc.url, body);
     acrError(res, 404, 'NOT_FOUND', `${req.method ?? 'GET'} ${path} is not an ACR endpoint.`);
   });
-  loginServer = `localhost:${host.port}`;
+  const loginServer = `localhost:${host.port}`;
+  ctx.loginServer = loginServer;
   const registry = standIn.arm.addRegistry({
     resourceGroup: opts.resourceGroup,
     name: opts.name,
     adminUserEnabled: opts.adminUserEnabled ?? false,
     loginServer,
   });
-  state.registry = registry;
+  ctx.registry = registry;
 
   // The real registry, with token auth pointing at this host.
   const dir = mkdtempSync(join(tmpdir(), `standin-acr-${opts.name}-`));
@@ -388,7 +412,7 @@ export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise
       token: {
         realm: `${host.url}/oauth2/token`,
         service: loginServer,
-        issuer,
+        issuer: ctx.issuer,
         rootcertbundle: standIn.tls.caFile,
       },
     },
@@ -406,7 +430,7 @@ export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    registryPort = await new Promise<number>((resolve, reject) => {
+    ctx.registryPort = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('did not start within 15 s')), 15_000);
       const onData = (chunk: Buffer): void => {
         log += chunk.toString('utf8');
@@ -435,11 +459,11 @@ export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise
 
   /** Reads straight from the registry (not through the proxy) with a pull token minted here. */
   const fromRegistry = (repository: string, tail: string, method: 'GET' | 'HEAD') =>
-    httpsFetch(`https://localhost:${registryPort}/v2/${repository}/${tail}`, {
+    httpsFetch(`https://localhost:${ctx.registryPort}/v2/${repository}/${tail}`, {
       method,
       ca: standIn.tls.ca,
       headers: {
-        authorization: `Bearer ${registryToken('standin', [{ type: 'repository', name: repository, actions: ['pull'] }])}`,
+        authorization: `Bearer ${registryToken(ctx, 'standin', [{ type: 'repository', name: repository, actions: ['pull'] }])}`,
         accept: [
           'application/vnd.oci.image.index.v1+json',
           'application/vnd.oci.image.manifest.v1+json',
@@ -452,12 +476,12 @@ export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise
   return {
     name: opts.name,
     loginServer,
-    refreshTokens,
+    refreshTokens: ctx.refreshTokens,
     url: host.url,
     registry,
     host,
-    exchanges,
-    grants,
+    exchanges: ctx.exchanges,
+    grants: ctx.grants,
     registryLog: () => log,
     async manifestDigest(repository, reference) {
       const r = await fromRegistry(repository, `manifests/${reference}`, 'HEAD');
