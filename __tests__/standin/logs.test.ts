@@ -207,8 +207,9 @@ describe('live console streams', () => {
 
   it('an image that cannot be pulled has no console stream, and system events say why', async () => {
     seed('stream-pull');
+    // Long enough that the replica is still waiting when it is read on a loaded machine; the end is waited for.
     standIn.arm.scriptExecutions(world.resourceGroup, 'stream-pull', {
-      durationMs: 300,
+      durationMs: 2000,
       outcome: 'ImagePullFailure',
       pullError: 'Unauthorized',
     });
@@ -222,10 +223,12 @@ describe('live console streams', () => {
     const r = await read(`${rep!.properties.containers[0]!.logStreamEndpoint}?follow=true`, auth);
     expect(r.status).toBe(400);
     expect(r.text).toMatch(/is waiting to start: trying and failing to pull image/);
-    await new Promise((res) => setTimeout(res, 350));
-    const exe = standIn.arm.getExecution(world.resourceGroup, 'stream-pull', exec) as {
-      properties: Record<string, unknown>;
-    };
+    const exe = await waitFor(async () => {
+      const e = standIn.arm.getExecution(world.resourceGroup, 'stream-pull', exec) as {
+        properties: Record<string, unknown>;
+      };
+      return ['Processing', 'Running'].includes(String(e.properties.status)) ? undefined : e;
+    });
     expect(exe.properties).toMatchObject({ status: 'Failed', reason: 'DeadlineExceeded' });
     const job = standIn.arm.getJob(world.resourceGroup, 'stream-pull') as {
       properties: { eventStreamEndpoint: string };
@@ -256,7 +259,8 @@ describe('Log Analytics', () => {
       resource: 'https://api.loganalytics.io',
     });
     seed('la-job');
-    standIn.logAnalytics.ingestionDelayMs = 300;
+    // Long enough that the first query comes before ingestion on a loaded machine; the rows are then waited for.
+    standIn.logAnalytics.ingestionDelayMs = 1500;
     standIn.arm.scriptExecutions(world.resourceGroup, 'la-job', {
       durationMs: 100,
       logs: ['one', 'two'],
@@ -268,17 +272,24 @@ describe('Log Analytics', () => {
     const early = await query(q, laToken, 'PT1H');
     expect(early.status, early.text).toBe(200);
     expect((early.json as { tables: { rows: unknown[] }[] }).tables[0]!.rows).toEqual([]);
-    await new Promise((r) => setTimeout(r, 500));
-    const later = await query(q, laToken, 'PT1H');
-    const t = (later.json as { tables: { columns: { name: string }[]; rows: string[][] }[] }).tables[0]!;
+    type Table = { columns: { name: string }[]; rows: string[][] };
+    const t = await waitFor(async () => {
+      const later = await query(q, laToken, 'PT1H');
+      const table = (later.json as { tables: Table[] }).tables[0]!;
+      return table.rows.length >= 2 ? table : undefined;
+    });
     expect(t.columns.map((c) => c.name)).toEqual(['TimeGenerated', 'ContainerGroupName_s', 'ContainerName_s', 'Log_s']);
     expect(t.rows.map((r) => r[3])).toEqual(['one', 'two']);
 
-    const sys = await query(
-      `ContainerAppSystemLogs_CL | where JobName_s == 'la-job' and ExecutionName_s == '${exec}' | project Reason_s, Log_s`,
-      laToken,
-    );
-    const rows = (sys.json as { tables: { rows: string[][] }[] }).tables[0]!.rows;
+    // The execution's end (and so ContainerTerminated) comes after its console lines: wait for it to be ingested.
+    const rows = await waitFor(async () => {
+      const sys = await query(
+        `ContainerAppSystemLogs_CL | where JobName_s == 'la-job' and ExecutionName_s == '${exec}' | project Reason_s, Log_s`,
+        laToken,
+      );
+      const all = (sys.json as { tables: { rows: string[][] }[] }).tables[0]!.rows;
+      return all.some((r) => r[0] === 'ContainerTerminated') ? all : undefined;
+    });
     expect(rows).toContainEqual([
       'ContainerTerminated',
       "Container 'main' was terminated with exit code '2' and reason 'ProcessExited'",
