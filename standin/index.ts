@@ -214,6 +214,61 @@ const githubFaultBody: FaultBody = (status, fault) => ({
   body: { message: fault.message ?? `Injected HTTP ${status}.` },
 });
 
+/** The default world (see README): group, environment with its workspace, registry, app with a federated credential. */
+function seedDefault(
+  p: { arm: Arm; entra: EntraId; github: GitHubOidc; urls: StandIn['urls']; tenantId: string; subscriptionId: string },
+  opts: SeedOptions,
+): SeededWorld {
+  const { arm, entra, github, urls, tenantId, subscriptionId } = p;
+  const resourceGroup = opts.resourceGroup ?? 'rg-standin';
+  const location = opts.location ?? 'eastus';
+  const rg = arm.addResourceGroup(resourceGroup, location);
+  const workspace = arm.addWorkspace({ resourceGroup: rg.name, name: 'law-standin', customerId: randomUUID() });
+  const logAnalyticsCustomerId = workspace.customerId;
+  const env = arm.addManagedEnvironment({
+    resourceGroup: rg.name,
+    name: opts.environment ?? 'env-standin',
+    logAnalyticsCustomerId,
+    eventStreamHost: urls.logstream,
+  });
+  const reg = arm.addRegistry({
+    resourceGroup: rg.name,
+    name: opts.registry ?? 'standinacr',
+    adminUserEnabled: opts.registryAdminUserEnabled ?? true,
+  });
+  const clientId = randomUUID();
+  const objectId = randomUUID();
+  const subject = opts.subject ?? String(github.claims.sub);
+  const audience = 'api://AzureADTokenExchange';
+  entra.addApp({
+    clientId,
+    objectId,
+    displayName: 'deploy-container-apps-job (stand-in)',
+    federatedCredentials: [{ issuer: github.issuer, subject, audiences: [audience], name: 'github-main' }],
+  });
+  const role = opts.role === undefined ? 'Contributor' : opts.role;
+  if (role !== null) arm.addRoleAssignment({ principalId: objectId, role, scope: `/subscriptions/${subscriptionId}` });
+  return {
+    clientId,
+    objectId,
+    tenantId,
+    subscriptionId,
+    resourceGroup: rg.name,
+    location: rg.location,
+    environment: env.name,
+    environmentId: env.id,
+    logAnalyticsCustomerId,
+    workspaceId: workspace.id,
+    registryName: reg.name,
+    registryServer: reg.loginServer,
+    registryId: reg.id,
+    registryUsername: reg.username,
+    registryPassword: reg.passwords[0],
+    subject,
+    audience,
+  };
+}
+
 /** Starts the stand-in: one HTTPS server per host on 127.0.0.1, URLs as https://localhost:PORT. */
 export async function startStandIn(options: StandInOptions = {}): Promise<StandIn> {
   const tls = options.tls ?? ensureTls();
@@ -317,56 +372,7 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
         urls[name] = host.url;
         return host;
       },
-      seedDefault(opts = {}) {
-        const resourceGroup = opts.resourceGroup ?? 'rg-standin';
-        const location = opts.location ?? 'eastus';
-        const rg = arm.addResourceGroup(resourceGroup, location);
-        const workspace = arm.addWorkspace({ resourceGroup: rg.name, name: 'law-standin', customerId: randomUUID() });
-        const logAnalyticsCustomerId = workspace.customerId;
-        const env = arm.addManagedEnvironment({
-          resourceGroup: rg.name,
-          name: opts.environment ?? 'env-standin',
-          logAnalyticsCustomerId,
-          eventStreamHost: urls.logstream,
-        });
-        const reg = arm.addRegistry({
-          resourceGroup: rg.name,
-          name: opts.registry ?? 'standinacr',
-          adminUserEnabled: opts.registryAdminUserEnabled ?? true,
-        });
-        const clientId = randomUUID();
-        const objectId = randomUUID();
-        const subject = opts.subject ?? String(github.claims.sub);
-        const audience = 'api://AzureADTokenExchange';
-        entra.addApp({
-          clientId,
-          objectId,
-          displayName: 'deploy-container-apps-job (stand-in)',
-          federatedCredentials: [{ issuer: github.issuer, subject, audiences: [audience], name: 'github-main' }],
-        });
-        const role = opts.role === undefined ? 'Contributor' : opts.role;
-        if (role !== null)
-          arm.addRoleAssignment({ principalId: objectId, role, scope: `/subscriptions/${subscriptionId}` });
-        return {
-          clientId,
-          objectId,
-          tenantId,
-          subscriptionId,
-          resourceGroup: rg.name,
-          location: rg.location,
-          environment: env.name,
-          environmentId: env.id,
-          logAnalyticsCustomerId,
-          workspaceId: workspace.id,
-          registryName: reg.name,
-          registryServer: reg.loginServer,
-          registryId: reg.id,
-          registryUsername: reg.username,
-          registryPassword: reg.passwords[0],
-          subject,
-          audience,
-        };
-      },
+      seedDefault: (opts = {}) => seedDefault({ arm, entra, github, urls, tenantId, subscriptionId }, opts),
       async close() {
         await Promise.all(started.map((h) => h.close()));
       },

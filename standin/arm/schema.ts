@@ -68,6 +68,47 @@ function loadDoc(file: string): Node {
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** An integer or number: type, Int32/Int64 range, minimum and maximum. */
+function checkNumber(n: Node, type: string, value: unknown, where: string, issues: Issue[]): void {
+  const fmt = n.format as string | undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || (type === 'integer' && !Number.isInteger(value))) {
+    const dotnet = type === 'integer' ? (fmt === 'int64' ? 'System.Int64' : 'System.Int32') : 'System.Double';
+    issues.push({
+      path: where,
+      kind: 'type',
+      message: `Error converting value ${JSON.stringify(value)} to type '${dotnet}'. Path '${where}'`,
+    });
+    return;
+  }
+  if (type === 'integer' && (fmt === 'int32' || fmt === undefined) && (value > 2147483647 || value < -2147483648)) {
+    issues.push({
+      path: where,
+      kind: 'range',
+      message: `Value was either too large or too small for an Int32. Path '${where}'`,
+    });
+  } else if (type === 'integer' && fmt === 'int64' && !Number.isSafeInteger(value)) {
+    issues.push({
+      path: where,
+      kind: 'range',
+      message: `Value was either too large or too small for an Int64. Path '${where}'`,
+    });
+  }
+  if (typeof n.minimum === 'number' && value < n.minimum) {
+    issues.push({
+      path: where,
+      kind: 'range',
+      message: `The value ${value} is less than the minimum ${n.minimum}. Path '${where}'`,
+    });
+  }
+  if (typeof n.maximum === 'number' && value > n.maximum) {
+    issues.push({
+      path: where,
+      kind: 'range',
+      message: `The value ${value} is greater than the maximum ${n.maximum}. Path '${where}'`,
+    });
+  }
+}
+
 export class OpenApiSpec {
   readonly file: string;
   private readonly shapes = new WeakMap<Node, Shape>();
@@ -201,53 +242,7 @@ export class OpenApiSpec {
     const n = d.node;
     const where = path === '' ? '' : path;
     if (this.isObjectSchema(d)) {
-      const typeName = typeNameOf(d) ?? holder;
-      if (!isObj(value)) {
-        issues.push({
-          path: where,
-          kind: 'type',
-          typeName,
-          message: `Unexpected JSON token when reading '${typeName}': expected an object, got ${describe(value)}. Path '${where}'`,
-        });
-        return;
-      }
-      const shape = this.shape(d);
-      for (const r of shape.required) {
-        const prop = shape.properties.get(r);
-        if (mode !== 'response' && prop && this.readOnly(prop)) continue;
-        if (value[r] === undefined || (value[r] === null && mode !== 'patch')) {
-          issues.push({
-            path: join(where, r),
-            kind: 'required',
-            typeName,
-            message: `Required property '${r}' not found in JSON. Path '${where}'`,
-          });
-        }
-      }
-      const freeForm = shape.properties.size === 0 && shape.additional === undefined;
-      for (const [k, v] of Object.entries(value)) {
-        const p = join(where, k);
-        const prop = shape.properties.get(k);
-        if (!prop) {
-          if (isRef(shape.additional)) {
-            if (v === null && (this.flag(shape.additional, 'x-nullable') === true || mode !== 'request')) continue;
-            this.check(shape.additional, v, p, mode, issues, typeName);
-          } else if (shape.additional === true || freeForm) {
-            // free-form member
-          } else {
-            issues.push({
-              path: p,
-              kind: 'unknown',
-              typeName,
-              message: `Could not find member '${k}' on object of type '${typeName}'. Path '${p}'`,
-            });
-          }
-          continue;
-        }
-        if (v === null) continue; // optional members may be null (required ones were reported above)
-        if (mode !== 'response' && this.readOnly(prop)) continue; // ignored by the service
-        this.check(prop, v, p, mode, issues, typeName);
-      }
+      this.checkObject(d, value, where, mode, issues, holder);
       return;
     }
     const type = n.type as string | undefined;
@@ -274,112 +269,11 @@ export class OpenApiSpec {
       return;
     }
     if (type === 'string' || (type === undefined && Array.isArray(n.enum))) {
-      if (typeof value !== 'string') {
-        issues.push({
-          path: where,
-          kind: 'type',
-          message: `Error converting value ${JSON.stringify(value)} to type 'System.String'. Path '${where}'`,
-        });
-        return;
-      }
-      if (Array.isArray(n.enum)) {
-        const allowed = n.enum as string[];
-        const ok =
-          mode !== 'response' ? allowed.some((a) => a.toLowerCase() === value.toLowerCase()) : allowed.includes(value);
-        if (!ok) {
-          const enumName =
-            ((n['x-ms-enum'] as Node | undefined)?.name as string | undefined) ?? typeNameOf(d) ?? 'String';
-          issues.push({
-            path: where,
-            kind: 'enum',
-            message: `Error converting value "${value}" to type '${enumName}'. Allowed values: ${allowed.join(', ')}. Path '${where}'`,
-          });
-          return;
-        }
-      }
-      const fmt = n.format as string | undefined;
-      if (fmt === 'date-time' && !DATE_TIME.test(value)) {
-        issues.push({
-          path: where,
-          kind: 'format',
-          message: `Could not convert string to DateTime: ${value}. Path '${where}'`,
-        });
-      } else if (fmt === 'uuid' && !UUID.test(value)) {
-        issues.push({
-          path: where,
-          kind: 'format',
-          message: `Could not convert string to Guid: ${value}. Path '${where}'`,
-        });
-      } else if (fmt === 'uri' && !isUri(value)) {
-        issues.push({
-          path: where,
-          kind: 'format',
-          message: `Could not convert string to Uri: ${value}. Path '${where}'`,
-        });
-      } else if (fmt === 'arm-id' && !value.startsWith('/')) {
-        issues.push({ path: where, kind: 'format', message: `'${value}' is not a valid resource id. Path '${where}'` });
-      }
-      if (typeof n.pattern === 'string' && !new RegExp(n.pattern, 'u').test(value)) {
-        issues.push({
-          path: where,
-          kind: 'pattern',
-          message: `'${value}' does not match the pattern '${n.pattern}'. Path '${where}'`,
-        });
-      }
-      if (typeof n.minLength === 'number' && value.length < n.minLength) {
-        issues.push({
-          path: where,
-          kind: 'length',
-          message: `'${value}' is shorter than ${n.minLength} characters. Path '${where}'`,
-        });
-      }
-      if (typeof n.maxLength === 'number' && value.length > n.maxLength) {
-        issues.push({
-          path: where,
-          kind: 'length',
-          message: `The value is longer than ${n.maxLength} characters. Path '${where}'`,
-        });
-      }
+      this.checkString(d, value, where, mode, issues);
       return;
     }
     if (type === 'integer' || type === 'number') {
-      const fmt = n.format as string | undefined;
-      if (typeof value !== 'number' || !Number.isFinite(value) || (type === 'integer' && !Number.isInteger(value))) {
-        const dotnet = type === 'integer' ? (fmt === 'int64' ? 'System.Int64' : 'System.Int32') : 'System.Double';
-        issues.push({
-          path: where,
-          kind: 'type',
-          message: `Error converting value ${JSON.stringify(value)} to type '${dotnet}'. Path '${where}'`,
-        });
-        return;
-      }
-      if (type === 'integer' && (fmt === 'int32' || fmt === undefined) && (value > 2147483647 || value < -2147483648)) {
-        issues.push({
-          path: where,
-          kind: 'range',
-          message: `Value was either too large or too small for an Int32. Path '${where}'`,
-        });
-      } else if (type === 'integer' && fmt === 'int64' && !Number.isSafeInteger(value)) {
-        issues.push({
-          path: where,
-          kind: 'range',
-          message: `Value was either too large or too small for an Int64. Path '${where}'`,
-        });
-      }
-      if (typeof n.minimum === 'number' && value < n.minimum) {
-        issues.push({
-          path: where,
-          kind: 'range',
-          message: `The value ${value} is less than the minimum ${n.minimum}. Path '${where}'`,
-        });
-      }
-      if (typeof n.maximum === 'number' && value > n.maximum) {
-        issues.push({
-          path: where,
-          kind: 'range',
-          message: `The value ${value} is greater than the maximum ${n.maximum}. Path '${where}'`,
-        });
-      }
+      checkNumber(n, type, value, where, issues);
       return;
     }
     if (type === 'boolean') {
@@ -393,6 +287,128 @@ export class OpenApiSpec {
       return;
     }
     // no type: any JSON (e.g. JobScaleRule.metadata)
+  }
+
+  /** An object: required members, unknown members, each member against its schema. */
+  private checkObject(d: SchemaRef, value: unknown, where: string, mode: Mode, issues: Issue[], holder: string): void {
+    const typeName = typeNameOf(d) ?? holder;
+    if (!isObj(value)) {
+      issues.push({
+        path: where,
+        kind: 'type',
+        typeName,
+        message: `Unexpected JSON token when reading '${typeName}': expected an object, got ${describe(value)}. Path '${where}'`,
+      });
+      return;
+    }
+    const shape = this.shape(d);
+    for (const r of shape.required) {
+      const prop = shape.properties.get(r);
+      if (mode !== 'response' && prop && this.readOnly(prop)) continue;
+      if (value[r] === undefined || (value[r] === null && mode !== 'patch')) {
+        issues.push({
+          path: join(where, r),
+          kind: 'required',
+          typeName,
+          message: `Required property '${r}' not found in JSON. Path '${where}'`,
+        });
+      }
+    }
+    const freeForm = shape.properties.size === 0 && shape.additional === undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const p = join(where, k);
+      const prop = shape.properties.get(k);
+      if (!prop) {
+        if (isRef(shape.additional)) {
+          if (v === null && (this.flag(shape.additional, 'x-nullable') === true || mode !== 'request')) continue;
+          this.check(shape.additional, v, p, mode, issues, typeName);
+        } else if (shape.additional === true || freeForm) {
+          // free-form member
+        } else {
+          issues.push({
+            path: p,
+            kind: 'unknown',
+            typeName,
+            message: `Could not find member '${k}' on object of type '${typeName}'. Path '${p}'`,
+          });
+        }
+        continue;
+      }
+      if (v === null) continue; // optional members may be null (required ones were reported above)
+      if (mode !== 'response' && this.readOnly(prop)) continue; // ignored by the service
+      this.check(prop, v, p, mode, issues, typeName);
+    }
+  }
+
+  /** A string: enum (case-insensitive in requests), format, pattern, lengths. */
+  private checkString(d: SchemaRef, value: unknown, where: string, mode: Mode, issues: Issue[]): void {
+    const n = d.node;
+    if (typeof value !== 'string') {
+      issues.push({
+        path: where,
+        kind: 'type',
+        message: `Error converting value ${JSON.stringify(value)} to type 'System.String'. Path '${where}'`,
+      });
+      return;
+    }
+    if (Array.isArray(n.enum)) {
+      const allowed = n.enum as string[];
+      const ok =
+        mode !== 'response' ? allowed.some((a) => a.toLowerCase() === value.toLowerCase()) : allowed.includes(value);
+      if (!ok) {
+        const enumName =
+          ((n['x-ms-enum'] as Node | undefined)?.name as string | undefined) ?? typeNameOf(d) ?? 'String';
+        issues.push({
+          path: where,
+          kind: 'enum',
+          message: `Error converting value "${value}" to type '${enumName}'. Allowed values: ${allowed.join(', ')}. Path '${where}'`,
+        });
+        return;
+      }
+    }
+    const fmt = n.format as string | undefined;
+    if (fmt === 'date-time' && !DATE_TIME.test(value)) {
+      issues.push({
+        path: where,
+        kind: 'format',
+        message: `Could not convert string to DateTime: ${value}. Path '${where}'`,
+      });
+    } else if (fmt === 'uuid' && !UUID.test(value)) {
+      issues.push({
+        path: where,
+        kind: 'format',
+        message: `Could not convert string to Guid: ${value}. Path '${where}'`,
+      });
+    } else if (fmt === 'uri' && !isUri(value)) {
+      issues.push({
+        path: where,
+        kind: 'format',
+        message: `Could not convert string to Uri: ${value}. Path '${where}'`,
+      });
+    } else if (fmt === 'arm-id' && !value.startsWith('/')) {
+      issues.push({ path: where, kind: 'format', message: `'${value}' is not a valid resource id. Path '${where}'` });
+    }
+    if (typeof n.pattern === 'string' && !new RegExp(n.pattern, 'u').test(value)) {
+      issues.push({
+        path: where,
+        kind: 'pattern',
+        message: `'${value}' does not match the pattern '${n.pattern}'. Path '${where}'`,
+      });
+    }
+    if (typeof n.minLength === 'number' && value.length < n.minLength) {
+      issues.push({
+        path: where,
+        kind: 'length',
+        message: `'${value}' is shorter than ${n.minLength} characters. Path '${where}'`,
+      });
+    }
+    if (typeof n.maxLength === 'number' && value.length > n.maxLength) {
+      issues.push({
+        path: where,
+        kind: 'length',
+        message: `The value is longer than ${n.maxLength} characters. Path '${where}'`,
+      });
+    }
   }
 
   private norm(s: SchemaRef, value: unknown, keepNulls: boolean): unknown {

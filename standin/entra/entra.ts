@@ -120,6 +120,44 @@ class EntraError extends Error {
   }
 }
 
+/** AADSTS900144, invalid_request, 400: "The request body must contain the following parameter: 'scope'." */
+function missingParameter(name: string): EntraError {
+  // (seen live, Entra tenant logs quoted in several MCP server changelogs; 'client_id' form in MSAL-Go tests).
+  return new EntraError(
+    400,
+    'invalid_request',
+    900144,
+    `The request body must contain the following parameter: '${name}'.`,
+  );
+}
+
+/** The resource a token request asks for: v2 `scope` (one `<resource>/.default`) or v1 `resource`. */
+function requestedResource(version: 1 | 2, form: URLSearchParams, record: TokenRequestRecord): string {
+  if (version === 2) {
+    const scope = form.get('scope');
+    if (!scope) throw missingParameter('scope');
+    record.scope = scope;
+    const scopes = scope.split(/\s+/).filter((s) => s && !['openid', 'profile', 'offline_access'].includes(s));
+    const first = scopes[0] ?? '';
+    if (scopes.length !== 1 || !first.endsWith('/.default')) {
+      // AADSTS1002012, invalid_scope, 400 (MSAL.NET test fixture GetMtlsInvalidScopeError1002012, 2023-12;
+      // msticpy#923, 2026).
+      throw new EntraError(
+        400,
+        'invalid_scope',
+        1002012,
+        `The provided value for scope ${scopes.join(' ') || scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      );
+    }
+    return first.slice(0, -'/.default'.length);
+  } else {
+    const r = form.get('resource');
+    if (!r) throw missingParameter('resource');
+    record.scope = r;
+    return r;
+  }
+}
+
 export class EntraId {
   readonly baseUrl: string;
   readonly tenantId: string;
@@ -417,17 +455,8 @@ export class EntraId {
     record: TokenRequestRecord,
   ): Record<string, unknown> {
     this.checkTenant(tenant);
-    const missing = (name: string): EntraError =>
-      // AADSTS900144, invalid_request, 400: "The request body must contain the following parameter: 'scope'."
-      // (seen live, Entra tenant logs quoted in several MCP server changelogs; 'client_id' form in MSAL-Go tests).
-      new EntraError(
-        400,
-        'invalid_request',
-        900144,
-        `The request body must contain the following parameter: '${name}'.`,
-      );
     const grantType = form.get('grant_type');
-    if (!grantType) throw missing('grant_type');
+    if (!grantType) throw missingParameter('grant_type');
     if (grantType !== 'client_credentials') {
       // AADSTS70003, unsupported_grant_type (reference-aadsts-error-codes: "UnsupportedGrantType - The app returned an
       // unsupported grant type."). Exact live wording not found; this wording is assembled.
@@ -439,33 +468,10 @@ export class EntraId {
       );
     }
     const clientId = form.get('client_id');
-    if (!clientId) throw missing('client_id');
+    if (!clientId) throw missingParameter('client_id');
     record.clientId = clientId;
 
-    let resource: string;
-    if (version === 2) {
-      const scope = form.get('scope');
-      if (!scope) throw missing('scope');
-      record.scope = scope;
-      const scopes = scope.split(/\s+/).filter((s) => s && !['openid', 'profile', 'offline_access'].includes(s));
-      const first = scopes[0] ?? '';
-      if (scopes.length !== 1 || !first.endsWith('/.default')) {
-        // AADSTS1002012, invalid_scope, 400 (MSAL.NET test fixture GetMtlsInvalidScopeError1002012, 2023-12;
-        // msticpy#923, 2026).
-        throw new EntraError(
-          400,
-          'invalid_scope',
-          1002012,
-          `The provided value for scope ${scopes.join(' ') || scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
-        );
-      }
-      resource = first.slice(0, -'/.default'.length);
-    } else {
-      const r = form.get('resource');
-      if (!r) throw missing('resource');
-      record.scope = r;
-      resource = r;
-    }
+    const resource = requestedResource(version, form, record);
 
     const app = this.apps.get(clientId.toLowerCase());
     if (!app) {
@@ -479,6 +485,39 @@ export class EntraId {
       );
     }
 
+    this.checkAssertion(app, form, record);
+
+    if (!this.resources.has(normalizeResource(resource))) {
+      // AADSTS500011, invalid_resource, 400 (elastic/integrations issue quoting a 2023-05 response).
+      throw new EntraError(
+        400,
+        'invalid_resource',
+        500011,
+        `The resource principal named ${resource} was not found in the tenant named ${this.tenantName}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+      );
+    }
+
+    const now = this.clock() / 1000;
+    const token = this.signAccessToken(app, resource);
+    this.issuedAccessTokens.push(token);
+    const lifetime = this.tokenLifetimeSec;
+    if (version === 1) {
+      const nowSec = Math.floor(now);
+      return {
+        token_type: 'Bearer',
+        expires_in: String(lifetime),
+        ext_expires_in: String(lifetime),
+        expires_on: String(nowSec + lifetime),
+        not_before: String(nowSec - 300),
+        resource,
+        access_token: token,
+      };
+    }
+    return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token };
+  }
+
+  /** The client assertion: a JWT from a trusted issuer matching one of the app's federated credentials, in time. */
+  private checkAssertion(app: EntraApp, form: URLSearchParams, record: TokenRequestRecord): void {
     const assertion = form.get('client_assertion');
     if (!assertion || form.get('client_assertion_type') !== JWT_BEARER) {
       // AADSTS7000218, invalid_client, 401 (Azure-Samples/active-directory-dotnetcore-console-up-v2#10).
@@ -582,33 +621,6 @@ export class EntraId {
         `Client assertion is not within its valid time range. Current time: ${dotnetTime(now * 1000)}, assertion valid from ${dotnetTime(typeof nbf === 'number' ? nbf * 1000 : 0)}, expiry time of assertion ${dotnetTime(typeof exp === 'number' ? exp * 1000 : 0)}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`,
       );
     }
-
-    if (!this.resources.has(normalizeResource(resource))) {
-      // AADSTS500011, invalid_resource, 400 (elastic/integrations issue quoting a 2023-05 response).
-      throw new EntraError(
-        400,
-        'invalid_resource',
-        500011,
-        `The resource principal named ${resource} was not found in the tenant named ${this.tenantName}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
-      );
-    }
-
-    const token = this.signAccessToken(app, resource);
-    this.issuedAccessTokens.push(token);
-    const lifetime = this.tokenLifetimeSec;
-    if (version === 1) {
-      const nowSec = Math.floor(now);
-      return {
-        token_type: 'Bearer',
-        expires_in: String(lifetime),
-        ext_expires_in: String(lifetime),
-        expires_on: String(nowSec + lifetime),
-        not_before: String(nowSec - 300),
-        resource,
-        access_token: token,
-      };
-    }
-    return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token };
   }
 
   private signAccessToken(app: { clientId: string; objectId: string }, resource: string, lifetimeSec?: number): string {
