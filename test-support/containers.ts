@@ -1,7 +1,7 @@
 /**
  * Real container tools for the build tests: podman (daemonless builder, Debian's package), the docker CLI (driven
  * through podman's Docker-compatible API, since no Docker engine runs on these machines) and Debian's
- * docker-registry (behind standin/acr.ts). `.ci/run` installs them; what is missing is reported so the tests that
+ * docker-registry (behind standin/acr/acr.ts). `.ci/run` installs them; what is missing is reported so the tests that
  * need it skip loudly.
  *
  * The tools get a private configuration in a temporary folder, passed as environment variables (what a runner's

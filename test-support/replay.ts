@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
-import type { TlsMaterial } from '../standin/tls.ts';
+import type { TlsMaterial } from '../standin/common/tls.ts';
 
 /** One recorded request/response pair, as in a vcrpy cassette. */
 export interface Interaction {

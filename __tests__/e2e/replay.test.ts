@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobApi } from '../../src/azure/arm.ts';
-import { httpsFetch } from '../../standin/http.ts';
+import { httpsFetch } from '../../standin/common/http.ts';
 import { findLeaks } from '../../test-support/e2e.ts';
 import { runAction, type RunResult } from '../../test-support/harness.ts';
 import {

@@ -227,7 +227,7 @@ export interface AddRegistryOptions {
   username?: string;
   passwords?: [string, string];
   sku?: 'Basic' | 'Standard' | 'Premium';
-  /** Default `NAME.azurecr.io`; the ACR data-plane stand-in (standin/acr.ts) sets its own `localhost:PORT`. */
+  /** Default `NAME.azurecr.io`; the ACR data-plane stand-in (standin/acr/acr.ts) sets its own `localhost:PORT`. */
   loginServer?: string;
 }
 

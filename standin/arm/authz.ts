@@ -55,7 +55,7 @@ export const BUILTIN_ROLES: Record<string, RoleDefinition> = {
       'Microsoft.Resources/subscriptions/resourceGroups/read',
     ],
   },
-  /** Registry data-plane permissions, checked by the ACR token service (standin/acr.ts); no ARM route uses them. */
+  /** Registry data-plane permissions, checked by the ACR token service (standin/acr/acr.ts); no ARM route uses them. */
   AcrPull: { actions: ['Microsoft.ContainerRegistry/registries/pull/read'] },
   AcrPush: {
     actions: ['Microsoft.ContainerRegistry/registries/pull/read', 'Microsoft.ContainerRegistry/registries/push/write'],
