@@ -164,7 +164,8 @@ describe('@azure/arm-appcontainers against the stand-in', () => {
 
   it('starts synchronously (200 {id,name}) and polls the execution to Succeeded', async () => {
     await jobs.createOrUpdate(ctx, world.resourceGroup, 'sdk-start', jobBody(), FAST);
-    standIn.arm.scriptExecutions(world.resourceGroup, 'sdk-start', { durationMs: 60 });
+    // Long enough to still be Running at the first read on a loaded machine; the end is polled for.
+    standIn.arm.scriptExecutions(world.resourceGroup, 'sdk-start', { durationMs: 1500 });
     const started = await jobs.start(ctx, world.resourceGroup, 'sdk-start', FAST);
     expect(started.name).toMatch(/^sdk-start-[a-z0-9]{7}$/);
     expect(started.id).toBe(

@@ -160,8 +160,14 @@ export class LogStreamHost {
     const format = (l: ConsoleLine): string => `${logTimestamp(l.time)} ${l.stream} F ${l.text}\n`;
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
     const now = clock();
-    res.write(`${connectTimestamp(now)}  Connecting to the container '${container}'...\n`);
-    res.write(
+    // Settles once everything written so far has gone to the socket: a cut resets the connection only then, so the
+    // client always gets the headers and the lines before the cut, however fast the lines come.
+    let flushed = Promise.resolve();
+    const send = (text: string): void => {
+      flushed = new Promise((resolve) => res.write(text, () => resolve()));
+    };
+    send(`${connectTimestamp(now)}  Connecting to the container '${container}'...\n`);
+    send(
       `${connectTimestamp(now)}  Successfully Connected to container: '${container}' [Execution: '${rec.name}', Replica: '${run.name}']\n`,
     );
     const cut = this.cuts.find((c) => c.remaining > 0);
@@ -170,10 +176,11 @@ export class LogStreamHost {
     const write = (lines: ConsoleLine[]): boolean => {
       for (const l of lines) {
         if (cut && written >= cut.afterLines) {
-          res.socket?.destroy();
+          const socket = res.socket;
+          void flushed.then(() => socket?.destroy());
           return false;
         }
-        res.write(format(l));
+        send(format(l));
         written++;
       }
       return true;
