@@ -293,8 +293,9 @@ describe('Entra ID token exchange with ClientAssertionCredential', () => {
   });
 
   it('comes back for a new token and a new assertion when the access token nears expiry', async () => {
-    // msal-node renews a cached token 300 s before it expires: a 302 s token is served from cache for ~2 s.
-    newProviders({ tokenLifetimeSec: 302 });
+    // msal-node renews a cached token 300 s before it expires: a 305 s token is served from cache for ~5 s (room
+    // for a loaded machine between the first two calls).
+    newProviders({ tokenLifetimeSec: 305 });
     const cred = credential();
     const first = await cred.getToken(ARM_SCOPE);
     const cached = await cred.getToken(ARM_SCOPE);
@@ -302,9 +303,9 @@ describe('Entra ID token exchange with ClientAssertionCredential', () => {
     expect(entra.tokensIssued).toBe(1);
     const assertionsBefore = gh.issued;
     const firstAssertion = entra.tokenRequests[0]!.assertion;
-    // Poll: msal renews once the cached token is within 300 s of expiry (about 2 s from now).
+    // Poll: msal renews once the cached token is within 300 s of expiry (about 5 s from now).
     let renewed = cached;
-    const deadline = Date.now() + 8000;
+    const deadline = Date.now() + 20_000;
     while (renewed.token === first.token && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
       renewed = await cred.getToken(ARM_SCOPE);

@@ -167,8 +167,10 @@ describe('live console streams', () => {
   it('lists parallel, late and retried replicas as they appear, each with its own lines', async () => {
     seed('stream-wide', 2);
     standIn.arm.scriptExecutions(world.resourceGroup, 'stream-wide', {
-      durationMs: 300,
-      replicaStaggerMs: 200,
+      // The stagger is long enough that the first listing on a loaded machine still sees one replica (later ones
+      // are waited for); each try outlasts it, so the tries still overlap in the same order.
+      durationMs: 2000,
+      replicaStaggerMs: 1500,
       failedAttempts: 1,
       exitCode: 4,
       logs: ['shard {index} try {attempt}'],
@@ -182,7 +184,7 @@ describe('live console streams', () => {
     const all = await waitFor(async () => {
       const r = await replicas('stream-wide', exec);
       return r.length === 4 ? r : undefined;
-    });
+    }, 15_000);
     expect(new Set(all.map((r) => r.name)).size).toBe(4);
     const auth = await streamToken('stream-wide');
     const texts = await Promise.all(
