@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRegistryBinary, startAcr, type StandInAcr } from '../../standin/acr.ts';
+import { findRegistryBinary, startAcr, type StandInAcr } from '../../standin/acr/acr.ts';
 import { containerTools, which, type ContainerTools } from '../../test-support/containers.ts';
 import { startBed, type Bed } from '../../test-support/e2e.ts';
 
