@@ -1,0 +1,102 @@
+/**
+ * What ships in dist/ (built by scripts/bundle.ts): only what runs, every bundled package's license, and a
+ * source map that the runner really uses. (That dist/ is what the source bundles to is scripts/check-dist.ts's
+ * job; that the bundle signs in and deploys is the end-to-end tests'.)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const dist = join(root, 'dist');
+const distDir = process.env.E2E_ACTION_DIR ? join(process.env.E2E_ACTION_DIR, 'dist') : dist;
+
+/** The packages whose modules are in the bundle, from the source map's sources (node_modules/NAME/...). */
+function bundledPackages(): string[] {
+  const map = JSON.parse(readFileSync(join(distDir, 'action.js.map'), 'utf8')) as { sources: string[] };
+  const names = new Set<string>();
+  for (const source of map.sources) {
+    const parts = source.split('node_modules/');
+    if (parts.length < 2) continue;
+    const path = parts.at(-1)!.split('/');
+    names.add(path[0]!.startsWith('@') ? `${path[0]}/${path[1]}` : path[0]!);
+  }
+  return [...names].sort();
+}
+
+describe('dist/', () => {
+  it('holds only the loader, the bundle, its source map, the licenses and the module-type marker', () => {
+    expect(readdirSync(distDir).sort()).toEqual([
+      'action.js',
+      'action.js.map',
+      'index.js',
+      'licenses.txt',
+      'package.json',
+    ]);
+    for (const f of readdirSync(distDir)) expect(statSync(join(distDir, f)).mode & 0o111, `${f} is executable`).toBe(0);
+  });
+
+  it('ships no browser launcher (the `open` package, xdg-open) and no interactive browser sign-in', () => {
+    const packages = bundledPackages();
+    expect(packages).toEqual(expect.arrayContaining(['@azure/identity', '@azure/msal-node', '@actions/core']));
+    expect(packages).not.toContain('open');
+    expect(packages).not.toContain('@azure/msal-browser');
+    expect(readFileSync(join(distDir, 'action.js'), 'utf8')).not.toContain('xdg-open');
+  });
+
+  it('licenses.txt gives every bundled package with its version, license and license text', () => {
+    const text = readFileSync(join(distDir, 'licenses.txt'), 'utf8');
+    const entries = new Map<string, string>();
+    for (const block of text.split(/\n(?=(?:@[\w.-]+\/)?[\w.-]+@\d[^\s]*\n)/).slice(1)) {
+      const [head = '', license = '', ...body] = block.split('\n');
+      entries.set(head.replace(/@[^@]+$/, ''), `${license}\n${body.join('\n')}`);
+    }
+    const packages = bundledPackages();
+    expect([...entries.keys()].sort()).toEqual(packages);
+    for (const [name, entry] of entries) {
+      expect(entry, name).toMatch(/^(MIT|ISC|Apache-2\.0|BSD-[23]-Clause|0BSD)\n/);
+      expect(entry.length, `${name}'s license text`).toBeGreaterThan(100);
+    }
+  });
+
+  it('runs with source maps on, so a location in the bundle maps back to src/', () => {
+    // A preload reports, as the action exits, where Node's source map for action.js puts the code that builds
+    // the missing-subscription error. The loader (dist/index.js) must have turned source maps on for Node to
+    // have read the map at all.
+    const dir = mkdtempSync(join(tmpdir(), 'dist-test-'));
+    try {
+      const bundle = join(distDir, 'action.js');
+      const code = readFileSync(bundle, 'utf8');
+      const at = code.indexOf('subscription-id is required');
+      expect(at).toBeGreaterThan(0);
+      const before = code.slice(0, at).split('\n');
+      for (const f of ['out', 'state']) writeFileSync(join(dir, f), '');
+      const preload = join(dir, 'preload.mjs');
+      writeFileSync(
+        preload,
+        [
+          "import { findSourceMap } from 'node:module';",
+          "import { writeSync } from 'node:fs';",
+          "process.on('exit', () => {",
+          `  const map = findSourceMap(${JSON.stringify(pathToFileURL(bundle).href)});`,
+          `  const origin = map?.findOrigin(${before.length}, ${before.at(-1)!.length + 1});`,
+          "  writeSync(2, '\\nORIGIN ' + JSON.stringify(origin ?? null) + '\\n');",
+          '});',
+        ].join('\n'),
+      );
+      const r = spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, join(distDir, 'index.js')], {
+        env: { PATH: process.env.PATH, GITHUB_OUTPUT: join(dir, 'out'), GITHUB_STATE: join(dir, 'state') },
+        encoding: 'utf8',
+      });
+      expect(r.stdout).toContain('::error::subscription-id is required');
+      expect(r.status).toBe(1);
+      const origin = JSON.parse(/ORIGIN (.*)/.exec(r.stderr)?.[1] ?? 'null') as { fileName?: string } | null;
+      expect(origin?.fileName).toBe(pathToFileURL(join(distDir, '..', 'src', 'inputs', 'config.ts')).href);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
