@@ -28,7 +28,7 @@ async function newJob(inputs: Record<string, string> = {}): Promise<string> {
 }
 
 function executions(job: string): Json[] {
-  return bed.standIn.arm.listExecutions(bed.world.resourceGroup, job) as Json[];
+  return bed.standIn.arm.listExecutions(bed.world.resourceGroup, job);
 }
 
 describe('cancellation', () => {
