@@ -62,10 +62,13 @@ describe('dist/', () => {
     }
   });
 
-  it('runs with source maps on, so a location in the bundle maps back to src/', () => {
+  it.each([
+    ['on with debug logging (RUNNER_DEBUG=1): the bundle maps back to src/', '1'],
+    ['off without debug logging (no start-up cost)', undefined],
+  ])('runs with source maps %s', (_, debug) => {
     // A preload reports, as the action exits, where Node's source map for action.js puts the code that builds
-    // the missing-subscription error. The loader (dist/index.js) must have turned source maps on for Node to
-    // have read the map at all.
+    // the missing-subscription error. Node has a map only if the loader (dist/index.js) turned source maps on
+    // before it imported the bundle.
     const dir = mkdtempSync(join(tmpdir(), 'dist-test-'));
     try {
       const bundle = join(distDir, 'action.js');
@@ -88,13 +91,19 @@ describe('dist/', () => {
         ].join('\n'),
       );
       const r = spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, join(distDir, 'index.js')], {
-        env: { PATH: process.env.PATH, GITHUB_OUTPUT: join(dir, 'out'), GITHUB_STATE: join(dir, 'state') },
+        env: {
+          PATH: process.env.PATH,
+          GITHUB_OUTPUT: join(dir, 'out'),
+          GITHUB_STATE: join(dir, 'state'),
+          ...(debug ? { RUNNER_DEBUG: debug } : {}),
+        },
         encoding: 'utf8',
       });
       expect(r.stdout).toContain('::error::subscription-id is required');
       expect(r.status).toBe(1);
       const origin = JSON.parse(/ORIGIN (.*)/.exec(r.stderr)?.[1] ?? 'null') as { fileName?: string } | null;
-      expect(origin?.fileName).toBe(pathToFileURL(join(distDir, '..', 'src', 'inputs', 'config.ts')).href);
+      if (debug) expect(origin?.fileName).toBe(pathToFileURL(join(distDir, '..', 'src', 'inputs', 'config.ts')).href);
+      else expect(origin).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
