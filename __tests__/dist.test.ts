@@ -4,6 +4,7 @@
  * job; that the bundle signs in and deploys is the end-to-end tests'.)
  */
 import { spawnSync } from 'node:child_process';
+import { builtinModules } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,5 +108,25 @@ describe('dist/', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('package.json', () => {
+  it('declares as dependencies exactly the packages that src/ imports', () => {
+    const src = join(root, 'src');
+    const imported = new Set<string>();
+    for (const f of readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
+      const code = readFileSync(join(src, f), 'utf8');
+      for (const m of code.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gm)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+        const parts = spec.split('/');
+        imported.add(spec.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!);
+      }
+    }
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(pkg.dependencies).sort()).toEqual([...imported].sort());
   });
 });
