@@ -15,6 +15,17 @@ const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
 const distDir = process.env.E2E_ACTION_DIR ? join(process.env.E2E_ACTION_DIR, 'dist') : dist;
 
+/** The file under src/ that holds a text. */
+function sourceWith(text: string): string {
+  const src = join(root, 'src');
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  const found = files.filter((f) => readFileSync(join(src, f), 'utf8').includes(text));
+  expect(found, `src/ files with '${text}'`).toHaveLength(1);
+  return found[0]!;
+}
+
+const MESSAGE = 'subscription-id is required';
+
 /** The packages whose modules are in the bundle, from the source map's sources (node_modules/NAME/...). */
 function bundledPackages(): string[] {
   const map = JSON.parse(readFileSync(join(distDir, 'action.js.map'), 'utf8')) as { sources: string[] };
@@ -74,7 +85,7 @@ describe('dist/', () => {
     try {
       const bundle = join(distDir, 'action.js');
       const code = readFileSync(bundle, 'utf8');
-      const at = code.indexOf('subscription-id is required');
+      const at = code.indexOf(MESSAGE);
       expect(at).toBeGreaterThan(0);
       const before = code.slice(0, at).split('\n');
       for (const f of ['out', 'state']) writeFileSync(join(dir, f), '');
@@ -103,7 +114,7 @@ describe('dist/', () => {
       expect(r.stdout).toContain('::error::subscription-id is required');
       expect(r.status).toBe(1);
       const origin = JSON.parse(/ORIGIN (.*)/.exec(r.stderr)?.[1] ?? 'null') as { fileName?: string } | null;
-      if (debug) expect(origin?.fileName).toBe(pathToFileURL(join(distDir, '..', 'src', 'inputs', 'config.ts')).href);
+      if (debug) expect(origin?.fileName).toBe(pathToFileURL(join(distDir, '..', 'src', sourceWith(MESSAGE))).href);
       else expect(origin).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
