@@ -12,6 +12,12 @@ const notYet = {
     '@typescript-eslint/no-unsafe-member-access': 26,
     '@typescript-eslint/no-unsafe-return': 1,
   },
+  '__tests__/e2e/deploy-edges.test.ts': {
+    '@typescript-eslint/no-unsafe-assignment': 2,
+    '@typescript-eslint/no-unsafe-call': 3,
+    '@typescript-eslint/no-unsafe-member-access': 9,
+    '@typescript-eslint/no-unsafe-return': 2,
+  },
   '__tests__/e2e/jobs-as-code.test.ts': {
     '@typescript-eslint/no-unsafe-argument': 2,
     '@typescript-eslint/no-unsafe-assignment': 5,
@@ -31,6 +37,10 @@ const notYet = {
   '__tests__/standin/identity.test.ts': {
     '@typescript-eslint/no-unnecessary-type-assertion': 1,
     '@typescript-eslint/unbound-method': 1,
+  },
+  '__tests__/unit/jobspec.test.ts': {
+    '@typescript-eslint/no-unsafe-argument': 1,
+    '@typescript-eslint/no-unsafe-member-access': 4,
   },
   '__tests__/unit/logs.test.ts': { '@typescript-eslint/no-unsafe-assignment': 1 },
   '__tests__/unit/security.test.ts': { '@typescript-eslint/no-unnecessary-type-assertion': 1 },
@@ -57,10 +67,11 @@ const notYet = {
     '@typescript-eslint/no-base-to-string': 1,
     '@typescript-eslint/restrict-template-expressions': 1,
   },
-  'src/job/spec.ts': {
+  'src/job/rollback.ts': {
     '@typescript-eslint/no-base-to-string': 1,
     '@typescript-eslint/no-unnecessary-type-assertion': 1,
   },
+  'src/job/spec.ts': { '@typescript-eslint/no-unnecessary-type-assertion': 3 },
   'src/logs/run.ts': { '@typescript-eslint/unbound-method': 1 },
   'src/logs/stream.ts': { '@typescript-eslint/no-base-to-string': 9 },
   'standin/acr.ts': { '@typescript-eslint/no-base-to-string': 1 },
