@@ -6,7 +6,8 @@
  *   docker:// images by digest;
  * - every workflow has a top-level `permissions:`, no `write-all`, and `id-token: write` appears only in the
  *   end-to-end workflow against Azure; every job has a timeout;
- * - dependabot keeps npm and the workflows' actions up to date.
+ * - a job whose token can write runs no package code (npm, npx, node): building and writing are separate jobs;
+ * - dependabot keeps npm and the workflows' actions up to date, and its npm pull requests get dist/ rebuilt.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -63,7 +64,8 @@ interface Job {
   permissions?: unknown;
   'timeout-minutes'?: unknown;
   uses?: string;
-  steps?: { uses?: string }[];
+  if?: string;
+  steps?: { uses?: string; run?: string }[];
 }
 interface Workflow {
   permissions?: unknown;
@@ -72,7 +74,34 @@ interface Workflow {
 
 describe('workflow policy', () => {
   it('finds the workflows', () => {
-    expect(files).toEqual(expect.arrayContaining(['ci.yml', 'codeql.yml', 'e2e-azure.yml', 'release.yml']));
+    expect(files).toEqual(
+      expect.arrayContaining(['ci.yml', 'codeql.yml', 'e2e-azure.yml', 'release.yml', 'dependabot-dist.yml']),
+    );
+  });
+
+  it.each(files)('%s runs no package code in a job whose token can write', (file) => {
+    const wf = parse(read(file)) as Workflow;
+    const writes = (p: unknown): boolean =>
+      p === 'write-all' || (typeof p === 'object' && p !== null && Object.values(p).includes('write'));
+    const bad: string[] = [];
+    for (const [name, job] of Object.entries(wf.jobs)) {
+      if (!writes(job.permissions ?? wf.permissions)) continue;
+      for (const step of job.steps ?? [])
+        if (step.run && /(^|[\s;&|(])(npm|npx|node|yarn|pnpm)\s/m.test(step.run)) bad.push(`${name}: ${step.run}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it("rebuilds dist/ on Dependabot's npm pull requests and commits it from a job that runs no npm", () => {
+    const wf = parse(read('dependabot-dist.yml')) as Workflow & { on: { pull_request?: { paths?: string[] } } };
+    expect(wf.on.pull_request?.paths).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
+    const jobs = Object.values(wf.jobs);
+    const builder = jobs.find((j) => j.steps?.some((s) => s.run?.includes('npm ci && npm run bundle')));
+    expect(builder?.if).toContain("github.actor == 'dependabot[bot]'");
+    expect(builder?.permissions).toEqual({ contents: 'read' });
+    const committer = jobs.find((j) => j.steps?.some((s) => s.run?.includes('git push')));
+    expect(committer?.permissions).toMatchObject({ contents: 'write' });
+    expect(committer?.steps?.some((s) => s.uses?.startsWith('actions/download-artifact@'))).toBe(true);
   });
 
   it.each(files)('%s pins every remote action to a commit SHA with a version comment', (file) => {

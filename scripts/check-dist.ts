@@ -1,14 +1,10 @@
 /**
- * Fails when the committed dist/ is not what `npm run bundle` produces from the current source:
- * bundles into a temporary folder with the same ncc command and compares every file byte for byte.
+ * Fails when the committed dist/ is not what `npm run bundle` produces from the current source: bundles in
+ * memory with the same definition (scripts/bundle.ts) and compares every file byte for byte.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-
-const root = join(import.meta.dirname, '..');
-const out = mkdtempSync(join(tmpdir(), 'dist-check-'));
+import { bundle, ROOT } from './bundle.ts';
 
 function list(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -18,25 +14,17 @@ function list(dir: string): string[] {
     .sort();
 }
 
-try {
-  const ncc = join(root, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
-  execFileSync(process.execPath, [ncc, 'build', 'src/index.ts', '-o', out, '--license', 'licenses.txt', '--quiet'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const fresh = list(out);
-  const committed = list(join(root, 'dist'));
-  const problems: string[] = [];
-  for (const f of fresh) {
-    if (!committed.includes(f)) problems.push(`missing from dist/: ${f}`);
-    else if (!readFileSync(join(out, f)).equals(readFileSync(join(root, 'dist', f)))) problems.push(`stale: dist/${f}`);
-  }
-  for (const f of committed) if (!fresh.includes(f)) problems.push(`not produced by the bundle: dist/${f}`);
-  if (problems.length > 0) {
-    console.error(`dist/ does not match the source (${problems.join('; ')}). Run 'npm run bundle' and commit dist/.`);
-    process.exit(1);
-  }
-  console.log(`dist/ matches the source (${fresh.length} files).`);
-} finally {
-  rmSync(out, { recursive: true, force: true });
+const dist = join(ROOT, 'dist');
+const fresh = await bundle();
+const committed = list(dist);
+const problems: string[] = [];
+for (const [f, content] of fresh) {
+  if (!committed.includes(f)) problems.push(`missing from dist/: ${f}`);
+  else if (!Buffer.from(content).equals(readFileSync(join(dist, f)))) problems.push(`stale: dist/${f}`);
 }
+for (const f of committed) if (!fresh.has(f)) problems.push(`not produced by the bundle: dist/${f}`);
+if (problems.length > 0) {
+  console.error(`dist/ does not match the source (${problems.join('; ')}). Run 'npm run bundle' and commit dist/.`);
+  process.exit(1);
+}
+console.log(`dist/ matches the source (${fresh.size} files).`);

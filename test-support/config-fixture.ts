@@ -36,5 +36,5 @@ export function baseConfig(overrides: Partial<Config> = {}): Config {
     warnings: [],
     notices: [],
     ...overrides,
-  } as Config;
+  };
 }

@@ -123,7 +123,7 @@ export class FakeJobApi implements JobApi {
                 },
               ],
             },
-    } as JobExecution;
+    };
   }
   async listRecentExecutions(): Promise<JobExecution[]> {
     this.calls.push('listRecentExecutions');

@@ -176,7 +176,7 @@ export function inputEnvironment(action: ActionYml, inputs: Record<string, strin
     if (given !== undefined && typeof given !== 'string') throw new Error(`input '${name}' must be a string`);
     const def = meta?.default;
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] =
-      given ?? (def === undefined || def === null ? '' : String(def));
+      given ?? (def === undefined || def === null ? '' : typeof def === 'string' ? def : JSON.stringify(def));
   }
   return env;
 }

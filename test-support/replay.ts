@@ -233,7 +233,10 @@ export async function startReplay(opts: { tls: TlsMaterial; steps: Step[] }): Pr
     unmatched: () =>
       requests
         .filter((r) => r.status === 599)
-        .map((r) => `${r.method} ${r.path}${Object.keys(r.query).length ? `?${new URLSearchParams(r.query)}` : ''}`),
+        .map(
+          (r) =>
+            `${r.method} ${r.path}${Object.keys(r.query).length ? `?${new URLSearchParams(r.query).toString()}` : ''}`,
+        ),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

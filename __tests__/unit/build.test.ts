@@ -284,8 +284,8 @@ describe('buildAndPush', () => {
     api.registries = [{ id: ACR_ID, name: 'hyfregistry', loginServer: 'hyf.azurecr.io', adminUserEnabled: false }];
     const exchanges: URLSearchParams[] = [];
     const fetchStub = (async (url: string | URL | Request, init?: RequestInit) => {
-      expect(String(url)).toBe('https://hyf.azurecr.io/oauth2/exchange');
-      exchanges.push(new URLSearchParams(String(init?.body)));
+      expect(url instanceof Request ? url.url : url.toString()).toBe('https://hyf.azurecr.io/oauth2/exchange');
+      exchanges.push(new URLSearchParams(init?.body as string));
       return new Response(JSON.stringify({ refresh_token: refreshToken }), { status: 200 });
     }) as typeof fetch;
     const config = baseConfig({

@@ -28,7 +28,7 @@ describe('watchExecution', () => {
   it('returns Succeeded with duration and exit code once the execution succeeds', async () => {
     const { api, options } = setup({ durationMs: 2000, outcome: 'Succeeded', exitCode: 0 });
     const { name } = await api.startExecution();
-    const outcome = await watchExecution(api, name!, options);
+    const outcome = await watchExecution(api, name, options);
     expect(outcome).toMatchObject({ status: 'Succeeded', exitCode: 0, durationSec: 2 });
   });
 
@@ -36,7 +36,7 @@ describe('watchExecution', () => {
     const { api, clock, options } = setup({ durationMs: 2000, outcome: 'Succeeded' });
     const t0 = clock.now();
     const { name } = await api.startExecution();
-    await watchExecution(api, name!, options);
+    await watchExecution(api, name, options);
     expect(clock.now() - (t0 + 2000)).toBeLessThan(1000);
   });
 
@@ -45,7 +45,7 @@ describe('watchExecution', () => {
     const t0 = clock.now();
     const { name } = await api.startExecution();
     const readTimes: number[] = [];
-    await watchExecution(api, name!, {
+    await watchExecution(api, name, {
       ...options,
       timeoutSec: 3600,
       onStatus: () => readTimes.push(clock.now() - t0),
@@ -65,7 +65,7 @@ describe('watchExecution', () => {
       statusWhileRunning: 'Processing',
     });
     const { name } = await api.startExecution();
-    const outcome = await watchExecution(api, name!, options);
+    const outcome = await watchExecution(api, name, options);
     expect(outcome.status).toBe('Failed');
     expect(outcome.exitCode).toBe(3);
   });
@@ -73,20 +73,20 @@ describe('watchExecution', () => {
   it('stops a run that outlives the timeout when on-timeout is stop', async () => {
     const { api, options } = setup({ durationMs: 0, outcome: 'Hang' }, { timeoutSec: 30 });
     const { name } = await api.startExecution();
-    const outcome = await watchExecution(api, name!, options);
+    const outcome = await watchExecution(api, name, options);
     expect(outcome.status).toBe('TimedOut');
     expect(outcome.stoppedByAction).toBe(true);
     expect(api.writes()).toEqual(['startExecution', 'stopExecution']);
-    expect(describeFailure(outcome, api.jobName, name!, 30)).toMatch(/did not finish within 30 s and was stopped/);
+    expect(describeFailure(outcome, api.jobName, name, 30)).toMatch(/did not finish within 30 s and was stopped/);
   });
 
   it('leaves a timed-out run alone when on-timeout is leave', async () => {
     const { api, options } = setup({ durationMs: 0, outcome: 'Hang' }, { timeoutSec: 30, onTimeout: 'leave' });
     const { name } = await api.startExecution();
-    const outcome = await watchExecution(api, name!, options);
+    const outcome = await watchExecution(api, name, options);
     expect(outcome.status).toBe('TimedOut');
     expect(api.writes()).toEqual(['startExecution']);
-    expect(describeFailure(outcome, api.jobName, name!, 30)).toMatch(/left running/);
+    expect(describeFailure(outcome, api.jobName, name, 30)).toMatch(/left running/);
   });
 
   it('stops the execution when the run is cancelled while waiting', async () => {
@@ -96,7 +96,7 @@ describe('watchExecution', () => {
       if (clock.sleeps.length === 3) controller.abort();
     };
     const { name } = await api.startExecution();
-    const outcome = await watchExecution(api, name!, options);
+    const outcome = await watchExecution(api, name, options);
     expect(outcome.status).toBe('Cancelled');
     expect(outcome.stoppedByAction).toBe(true);
     expect(api.writes()).toEqual(['startExecution', 'stopExecution']);
@@ -106,13 +106,13 @@ describe('watchExecution', () => {
     const ok = setup({ durationMs: 3000, outcome: 'Succeeded' });
     ok.api.readsFail = 2;
     const { name } = await ok.api.startExecution();
-    expect((await watchExecution(ok.api, name!, ok.options)).status).toBe('Succeeded');
+    expect((await watchExecution(ok.api, name, ok.options)).status).toBe('Succeeded');
     expect(ok.lines.filter((l) => l.startsWith('warning:'))).toHaveLength(2);
 
     const bad = setup({ durationMs: 3000, outcome: 'Succeeded' });
     bad.api.readsFail = 5;
     const started = await bad.api.startExecution();
-    await expect(watchExecution(bad.api, started.name!, bad.options)).rejects.toThrow(/Service Unavailable/);
+    await expect(watchExecution(bad.api, started.name, bad.options)).rejects.toThrow(/Service Unavailable/);
   });
 
   it('explains a failure with exit code, reason and message', async () => {
@@ -124,8 +124,8 @@ describe('watchExecution', () => {
       message: 'Job has reached the specified backoff limit',
     });
     const { name } = await api.startExecution();
-    const outcome = await watchExecution(api, name!, options);
-    expect(describeFailure(outcome, api.jobName, name!, 600)).toBe(
+    const outcome = await watchExecution(api, name, options);
+    expect(describeFailure(outcome, api.jobName, name, 600)).toBe(
       `Execution '${name}' of job 'alice-weather-job' ended Failed after 1 s: container ${name}-r1/alice-weather-job exited with code 2; reason BackoffLimitExceeded; Job has reached the specified backoff limit. See its logs in the portal (link in the summary).`,
     );
   });

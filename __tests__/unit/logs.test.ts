@@ -151,7 +151,7 @@ describe('waking the watch', () => {
     const { name } = await api.startExecution();
     const waker = new Waker();
     let reads = 0;
-    const outcome = await watchExecution(api, name!, {
+    const outcome = await watchExecution(api, name, {
       clock,
       log: { info: () => undefined, warning: () => undefined, debug: () => undefined },
       timeoutSec: 600,
