@@ -251,6 +251,12 @@ export class FakeToolkit implements Toolkit {
   async writeSummary(markdown: string): Promise<void> {
     this.summary += markdown;
   }
+  /** The audiences main asked ID tokens for. */
+  idTokenAudiences: string[] = [];
+  async getIDToken(audience: string): Promise<string> {
+    this.idTokenAudiences.push(audience);
+    return 'fake-github-id-token';
+  }
   onCancel(handler: (signal: string) => void): void {
     this.cancelHandler = handler;
   }

@@ -175,3 +175,35 @@ describe('main when Azure misbehaves', () => {
     );
   });
 });
+
+describe('post, in-process', () => {
+  const killedMain = { 'execution-name': 'alice-weather-job-exec001', isPost: 'true' };
+
+  async function postAfterKilledMain(inputs: Record<string, string>) {
+    const clock = new FakeClock();
+    const api = new FakeJobApi(clock);
+    api.nextScript = { durationMs: 0, outcome: 'Hang' };
+    await api.startExecution();
+    const kit = new FakeToolkit(
+      api,
+      { ...IDS, ...CREATE, start: 'true', ...inputs },
+      { state: killedMain, env: OIDC_ENV },
+    );
+    await post({ toolkit: kit });
+    return { api, kit };
+  }
+
+  it('stops the execution main was killed before it could stop', async () => {
+    const { api, kit } = await postAfterKilledMain({});
+    expect(kit.log).toMatch(
+      /The main step ended while execution alice-weather-job-exec001 was Running: stopping it \(stop-on-cancel\)/,
+    );
+    expect(api.writes()).toEqual(['startExecution', 'stopExecution']);
+  });
+
+  it('leaves it alone with stop-on-cancel: false', async () => {
+    const { api, kit } = await postAfterKilledMain({ 'stop-on-cancel': 'false' });
+    expect(kit.connects).toBe(0);
+    expect(api.writes()).toEqual(['startExecution']);
+  });
+});

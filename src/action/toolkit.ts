@@ -44,6 +44,8 @@ export interface Toolkit {
   setFailed(message: string): void;
   /** Appends Markdown to the step summary (when the runner gives one). */
   writeSummary(markdown: string): Promise<void>;
+  /** A GitHub OIDC ID token for `audience` (the job needs `id-token: write`). */
+  getIDToken(audience: string): Promise<string>;
   /** Calls `handler` when the runner cancels the step (SIGINT, SIGTERM). */
   onCancel(handler: (signal: string) => void): void;
   /** Signs in and makes the Azure clients for the job the config names. */
@@ -52,7 +54,7 @@ export interface Toolkit {
 
 /** The real toolkit: @actions/core, process signals and the Azure clients. */
 export function actionsToolkit(): Toolkit {
-  return {
+  const kit: Toolkit = {
     getInput: (name) => core.getInput(name),
     env: process.env,
     info: core.info,
@@ -70,19 +72,26 @@ export function actionsToolkit(): Toolkit {
     async writeSummary(markdown) {
       if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
     },
+    getIDToken: (audience) => core.getIDToken(audience),
     onCancel(handler) {
       process.on('SIGINT', () => handler('SIGINT'));
       process.on('SIGTERM', () => handler('SIGTERM'));
     },
-    connect: (config) => connectAzure(config, { getIDToken: (a) => core.getIDToken(a), debug: core.debug }),
+    connect: (config) => connectAzure(config, kit),
   };
+  return kit;
 }
 
-function connectAzure(
+/** Signs in (the ID token and the environment from the toolkit) and makes the clients for the job. */
+export function connectAzure(
   config: Config,
-  deps: { getIDToken(audience: string): Promise<string>; debug(message: string): void },
+  kit: Pick<Toolkit, 'getIDToken' | 'debug' | 'warning' | 'env'>,
 ): Connection {
-  const auth = createCredential(config.auth, { ...deps, env: process.env });
+  const auth = createCredential(config.auth, {
+    getIDToken: (audience) => kit.getIDToken(audience),
+    env: kit.env,
+    debug: kit.debug,
+  });
   const api = createJobApi({
     credential: auth.credential,
     subscriptionId: config.auth.subscriptionId,
@@ -92,7 +101,7 @@ function connectAzure(
     scope: config.auth.armScope,
     apiVersion: config.apiVersion,
     userAgent: USER_AGENT,
-    warn: core.warning,
+    warn: kit.warning,
   });
   let logs: LogsApi | undefined;
   return {
