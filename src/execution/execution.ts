@@ -385,7 +385,8 @@ function vanished(
   return { ...outcomeOf('NotFound', last, options.clock.now()), readError: azureDetail(error) };
 }
 
-function stopFailedSentence(outcome: Outcome): string {
+/** '; stopping it failed (…), so it may still be running: stop it with: az …' when the action's stop failed. */
+export function stopFailedSentence(outcome: Outcome): string {
   const f = outcome.stopFailed;
   return f ? `; stopping it failed (${f.error}), so it may still be running: stop it with: ${f.command}` : '';
 }
