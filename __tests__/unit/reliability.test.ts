@@ -92,6 +92,20 @@ describe('startExecution', () => {
     expect(api.executions.size).toBe(2); // and no third start
   });
 
+  it('says an execution may have started when it cannot read the executions after a lost start', async () => {
+    const clock = new FakeClock();
+    const api = new FakeJobApi(clock);
+    api.startExecution = async () => {
+      throw netError();
+    };
+    api.listRecentExecutions = async () => {
+      throw Object.assign(new Error('Service Unavailable'), { statusCode: 503, code: 'ServiceUnavailable' });
+    };
+    await expect(startExecution(api, undefined, { clock, log })).rejects.toThrow(
+      "The answer to the start request of job 'alice-weather-job' was lost and its executions could not be read (503 ServiceUnavailable: Service Unavailable), so an execution may have been started: check with az containerapp job execution list --name alice-weather-job --resource-group rg-data, stop it if needed, and rerun the step.",
+    );
+  });
+
   it('does not retry a start Azure refused', async () => {
     const clock = new FakeClock();
     const api = new FakeJobApi(clock);

@@ -226,7 +226,11 @@ export async function startExecution(
       );
       for (const delay of [0, 3000]) {
         await clock.sleep(delay);
-        const found = await candidatesSince(api, sentAt, sent, log);
+        const found = await candidatesSince(api, sentAt, sent, log).catch((listError: unknown) => {
+          throw new ActionError(
+            `The answer to the start request of job '${api.jobName}' was lost and its executions could not be read (${azureDetail(listError)}), so an execution may have been started: check with az containerapp job execution list --name ${api.jobName} --resource-group ${api.resourceGroup}, stop it if needed, and rerun the step.`,
+          );
+        });
         if (found.length > 1) throw ambiguous(api, found);
         if (found[0]) {
           log.info(`Execution ${found[0].name} was started by that request; following it.`);
