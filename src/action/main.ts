@@ -113,7 +113,7 @@ async function run(r: Run): Promise<void> {
     : undefined;
   where.doing = 'sign in to Azure';
   const azure = connect(kit, config);
-  where.doing = 'read';
+  where.doing = 'read the job';
   const live = await azure.api.getJob().catch((error: unknown) => {
     throw describeAzureError(error, 'read', r.jobLabel);
   });
@@ -129,7 +129,7 @@ async function run(r: Run): Promise<void> {
         log: { info: kit.info, warning: kit.warning, debug: kit.debug, mask: kit.mask, group: kit.group },
       })
     : undefined;
-  where.doing = 'deploy';
+  where.doing = 'deploy the job';
   const job = await deployJob(r, azure, live, definition, built?.image);
   kit.info(`Job in the portal: ${portalJobUrl(r.report.portalBase, r.report.tenantId, r.report.jobId)}`);
   if (config.start && !config.dryRun) await startAndWatch(r, azure, job);
