@@ -171,7 +171,7 @@ describe('main when Azure misbehaves', () => {
     };
     await run();
     expect(kit.failed).toBe(
-      "Unexpected error while trying to sign in to Azure for job 'alice-weather-job' in resource group 'rg-data': CacheError: MSAL cache is corrupt. Rerun the step; if it happens again, report it with this message.",
+      "Unexpected error while trying to sign in to Azure (job 'alice-weather-job' in resource group 'rg-data'): CacheError: MSAL cache is corrupt. Rerun the step; if it happens again, report it with this message.",
     );
   });
 });

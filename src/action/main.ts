@@ -52,9 +52,12 @@ interface Run {
 
 function messageOf(error: unknown, where: Where): string {
   if (error instanceof ActionError) return error.message;
-  const job = where.job ? ` for job '${where.job}' in resource group '${where.resourceGroup}'` : '';
-  const execution = where.execution ? ` (execution '${where.execution}')` : '';
-  return `Unexpected error while trying to ${where.doing}${job}${execution}: ${azureDetail(error)}. Rerun the step; if it happens again, report it with this message.`;
+  const names = [
+    ...(where.job ? [`job '${where.job}' in resource group '${where.resourceGroup}'`] : []),
+    ...(where.execution ? [`execution '${where.execution}'`] : []),
+  ];
+  const about = names.length ? ` (${names.join(', ')})` : '';
+  return `Unexpected error while trying to ${where.doing}${about}: ${azureDetail(error)}. Rerun the step; if it happens again, report it with this message.`;
 }
 
 export async function main(options: MainOptions = {}): Promise<void> {
