@@ -5,6 +5,10 @@
 import type { Job, JobExecution, JobExecutionTemplate, JobPatchProperties, Secret } from '@azure/arm-appcontainers';
 import type { JobApi, RegistryInfo } from '../src/azure/arm.ts';
 import type { Clock } from '../src/common/clock.ts';
+import type { Connection, Toolkit } from '../src/action/toolkit.ts';
+import { inputEnvironment, loadActionYml } from './harness.ts';
+
+const REPO_ROOT = new URL('..', import.meta.url).pathname;
 
 export class FakeClock implements Clock {
   t: number;
@@ -52,6 +56,12 @@ export class FakeJobApi implements JobApi {
   >();
   nextScript: ScriptedExecution = { durationMs: 1000, outcome: 'Succeeded', exitCode: 0 };
   readsFail = 0;
+  /** How many stops fail (Azure's error: 503 ServiceUnavailable by default, or `stopError`). */
+  stopsFail = 0;
+  stopError: Error = Object.assign(new Error('The service is unavailable.'), {
+    statusCode: 503,
+    code: 'ServiceUnavailable',
+  });
   private seq = 0;
   private readonly clock: FakeClock;
 
@@ -100,10 +110,16 @@ export class FakeJobApi implements JobApi {
       this.readsFail -= 1;
       throw Object.assign(new Error('Service Unavailable'), { statusCode: 503, code: 'ServiceUnavailable' });
     }
-    const e = this.executions.get(name)!;
+    const e = this.executions.get(name);
+    if (!e)
+      throw Object.assign(new Error(`The execution '${name}' was not found.`), {
+        statusCode: 404,
+        code: 'ResourceNotFound',
+      });
     const now = this.clock.now();
     const end = e.start + e.script.durationMs;
-    const base = { name, startTime: new Date(e.start) };
+    const template = e.template ?? (this.job?.template?.containers ? { containers: this.job.template.containers } : {});
+    const base = { name, startTime: new Date(e.start), template };
     if (e.stoppedAt !== undefined) return { ...base, status: 'Stopped', endTime: new Date(e.stoppedAt) };
     if (e.script.outcome === 'Hang' || now < end) return { ...base, status: e.script.statusWhileRunning ?? 'Running' };
     return {
@@ -131,8 +147,12 @@ export class FakeJobApi implements JobApi {
   }
   async stopExecution(name: string): Promise<void> {
     this.calls.push('stopExecution');
+    if (this.stopsFail > 0) {
+      this.stopsFail -= 1;
+      throw this.stopError;
+    }
     const e = this.executions.get(name)!;
-    e.stoppedAt = this.clock.now();
+    e.stoppedAt ??= this.clock.now();
   }
   async getEnvironment(id: string) {
     this.calls.push('getEnvironment');
@@ -148,5 +168,115 @@ export class FakeJobApi implements JobApi {
   }
   writes(): string[] {
     return this.calls.filter((c) => ['createJob', 'updateJob', 'startExecution', 'stopExecution'].includes(c));
+  }
+}
+
+/**
+ * The runner and Azure for an in-process run of main or post: inputs with action.yml's defaults (as the runner
+ * gives them), everything printed as lines, outputs, state, masks and the summary kept, and Azure the FakeJobApi.
+ */
+export class FakeToolkit implements Toolkit {
+  readonly env: Record<string, string | undefined>;
+  /** Everything printed, in order, as the runner shows it (`::warning::`, `::error::`, group markers). */
+  lines: string[] = [];
+  outputs: Record<string, string> = {};
+  state: Record<string, string>;
+  masked: string[] = [];
+  failed?: string;
+  summary = '';
+  connects = 0;
+  private cancelHandler?: (signal: string) => void;
+
+  readonly api: FakeJobApi;
+
+  constructor(
+    api: FakeJobApi,
+    inputs: Record<string, string>,
+    options: { state?: Record<string, string>; env?: Record<string, string> } = {},
+  ) {
+    this.api = api;
+    // main passes the toolkit's functions on unbound (as @actions/core's are).
+    for (const key of Object.getOwnPropertyNames(FakeToolkit.prototype)) {
+      const value = Object.getOwnPropertyDescriptor(FakeToolkit.prototype, key)?.value as unknown;
+      if (key !== 'constructor' && typeof value === 'function') Object.assign(this, { [key]: value.bind(this) });
+    }
+    this.env = { ...inputEnvironment(loadActionYml(REPO_ROOT), inputs), ...options.env };
+    this.state = { ...options.state };
+  }
+  getInput(name: string): string {
+    return (this.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+  }
+  info(message: string): void {
+    this.lines.push(message);
+  }
+  notice(message: string): void {
+    this.lines.push(`::notice::${message}`);
+  }
+  warning(message: string): void {
+    this.lines.push(`::warning::${message}`);
+  }
+  error(message: string): void {
+    this.lines.push(`::error::${message}`);
+  }
+  debug(message: string): void {
+    this.lines.push(`::debug::${message}`);
+  }
+  line(text: string): void {
+    this.lines.push(text);
+  }
+  async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.lines.push(`::group::${name}`);
+    try {
+      return await fn();
+    } finally {
+      this.lines.push('::endgroup::');
+    }
+  }
+  setOutput(name: string, value: string): void {
+    this.outputs[name] = value;
+  }
+  saveState(name: string, value: string): void {
+    this.state[name] = value;
+  }
+  getState(name: string): string {
+    return this.state[name] ?? '';
+  }
+  mask(value: string): void {
+    this.masked.push(value);
+  }
+  setFailed(message: string): void {
+    this.failed = message;
+    this.error(message);
+  }
+  async writeSummary(markdown: string): Promise<void> {
+    this.summary += markdown;
+  }
+  /** The audiences main asked ID tokens for. */
+  idTokenAudiences: string[] = [];
+  async getIDToken(audience: string): Promise<string> {
+    this.idTokenAudiences.push(audience);
+    return 'fake-github-id-token';
+  }
+  onCancel(handler: (signal: string) => void): void {
+    this.cancelHandler = handler;
+  }
+  /** What the runner does when the workflow run is cancelled. */
+  cancel(signal = 'SIGINT'): void {
+    this.cancelHandler?.(signal);
+  }
+  connect(): Connection {
+    this.connects += 1;
+    return {
+      api: this.api,
+      credential: { getToken: async () => ({ token: 'fake-token', expiresOnTimestamp: Date.now() + 3_600_000 }) },
+      kind: 'oidc',
+      logsApi: () => {
+        throw new Error('FakeToolkit has no LogsApi: set input logs to false');
+      },
+    };
+  }
+  /** The printed text, one line each. */
+  get log(): string {
+    return this.lines.join('\n');
   }
 }

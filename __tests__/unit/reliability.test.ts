@@ -38,6 +38,74 @@ describe('startExecution', () => {
     expect(api.executions.size).toBe(1);
   });
 
+  it('does not follow an execution another run started before the request', async () => {
+    const clock = new FakeClock();
+    const api = new FakeJobApi(clock);
+    const other = await api.startExecution(); // another workflow run, 20 s earlier
+    clock.t += 20_000;
+    const real = api.startExecution.bind(api);
+    let first = true;
+    api.startExecution = async (t) => {
+      if (first) {
+        first = false;
+        throw netError(); // lost before Azure acted
+      }
+      return real(t);
+    };
+    const started = await startExecution(api, undefined, { clock, log });
+    expect(started.name).not.toBe(other.name);
+    expect(api.executions.size).toBe(2);
+  });
+
+  it('does not follow an execution that runs another template', async () => {
+    const clock = new FakeClock();
+    const api = new FakeJobApi(clock);
+    const real = api.startExecution.bind(api);
+    let first = true;
+    api.startExecution = async (t) => {
+      if (first) {
+        first = false;
+        await real({ containers: [{ name: 'main', image: 'other:1' }] }); // another run, same second
+        throw netError();
+      }
+      return real(t);
+    };
+    const sent = { containers: [{ name: 'main', image: 'mine:1' }] };
+    const started = await startExecution(api, sent, { clock, log });
+    expect(api.executions.get(started.name!)!.template).toEqual(sent);
+  });
+
+  it('fails, listing them, when it cannot tell which of several executions is its own', async () => {
+    const clock = new FakeClock();
+    const api = new FakeJobApi(clock);
+    const real = api.startExecution.bind(api);
+    api.startExecution = async (t) => {
+      await real(t); // another run's, a second before
+      clock.t += 1000;
+      await real(t); // ours
+      throw netError();
+    };
+    const error = await startExecution(api, undefined, { clock, log }).catch((e: Error) => e);
+    expect(String(error)).toMatch(
+      /2 executions that run what this step sent started since then: alice-weather-job-exec002 \(started .*\), alice-weather-job-exec001 .*cannot tell which one is its own/,
+    );
+    expect(api.executions.size).toBe(2); // and no third start
+  });
+
+  it('says an execution may have started when it cannot read the executions after a lost start', async () => {
+    const clock = new FakeClock();
+    const api = new FakeJobApi(clock);
+    api.startExecution = async () => {
+      throw netError();
+    };
+    api.listRecentExecutions = async () => {
+      throw Object.assign(new Error('Service Unavailable'), { statusCode: 503, code: 'ServiceUnavailable' });
+    };
+    await expect(startExecution(api, undefined, { clock, log })).rejects.toThrow(
+      "The answer to the start request of job 'alice-weather-job' was lost and its executions could not be read (503 ServiceUnavailable: Service Unavailable), so an execution may have been started: check with az containerapp job execution list --name alice-weather-job --resource-group rg-data, stop it if needed, and rerun the step.",
+    );
+  });
+
   it('does not retry a start Azure refused', async () => {
     const clock = new FakeClock();
     const api = new FakeJobApi(clock);

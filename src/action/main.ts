@@ -1,212 +1,266 @@
 /**
  * The main step: parse and validate inputs (before any call to Azure), sign in, deploy, start, watch, report.
- * Wiring only: each piece of logic lives in its own module.
+ * Wiring only: each piece of logic lives in its own module; the runner and Azure come in through a `Toolkit`.
  */
-import * as core from '@actions/core';
-import { jobResourceId } from '../azure/arm.js';
+import { jobResourceId, type Job } from '../azure/arm.js';
 import { buildAndPush } from '../build/build.js';
 import { systemClock, type Clock } from '../common/clock.js';
-import { readDefinition } from '../job/definition.js';
+import { readDefinition, type Definition } from '../job/definition.js';
 import { deploy, type DeployResult } from '../job/deploy.js';
 import { ActionError, describeAzureError } from '../common/errors.js';
-import { defaultTimeoutSec, isFinal, startExecution, watchExecution, type Outcome } from '../execution/execution.js';
+import {
+  azureDetail,
+  defaultTimeoutSec,
+  isFinal,
+  startExecution,
+  watchExecution,
+  type Outcome,
+} from '../execution/execution.js';
 import { executionTemplate } from '../job/spec.js';
 import { outputsOf, portalExecutionsUrl, portalJobUrl, renderSummary, type Report } from '../report/report.js';
-import { mask, redact } from '../common/secrets.js';
-import { connect, loadConfig, STATE_DONE, STATE_EXECUTION, STATE_IS_POST, USER_AGENT } from './context.js';
+import { redact } from '../common/secrets.js';
+import type { Config } from '../inputs/config.js';
+import { connect, loadConfig, STATE_DONE, STATE_EXECUTION, STATE_IS_POST, STATE_STOP } from './context.js';
 import { diagnose, type Evidence } from '../execution/diagnose.js';
-import { createLogsApi } from '../azure/logs-api.js';
 import { startExecutionLogs, type ExecutionLogs } from '../logs/run.js';
-
-const logger = { info: core.info, warning: core.warning, debug: core.debug };
-
-function messageOf(error: unknown): string {
-  if (error instanceof ActionError) return error.message;
-  if (error instanceof Error) return `Unexpected error: ${error.message}`;
-  return `Unexpected error: ${String(error)}`;
-}
+import { actionsToolkit, type Connection, type Toolkit } from './toolkit.js';
 
 export interface MainOptions {
+  toolkit?: Toolkit;
   clock?: Clock;
 }
 
+/** Where the run is, so that an unexpected error still names what it was doing and to which job/execution. */
+interface Where {
+  doing: string;
+  job?: string;
+  resourceGroup?: string;
+  execution?: string;
+}
+
+/** One run of the main step: what every phase needs. */
+interface Run {
+  kit: Toolkit;
+  clock: Clock;
+  config: Config;
+  report: Report;
+  where: Where;
+  /** Aborted when the workflow run is cancelled. */
+  signal: AbortSignal;
+  jobLabel: string;
+}
+
+function messageOf(error: unknown, where: Where): string {
+  if (error instanceof ActionError) return error.message;
+  const names = [
+    ...(where.job ? [`job '${where.job}' in resource group '${where.resourceGroup}'`] : []),
+    ...(where.execution ? [`execution '${where.execution}'`] : []),
+  ];
+  const about = names.length ? ` (${names.join(', ')})` : '';
+  return `Unexpected error while trying to ${where.doing}${about}: ${azureDetail(error)}. Rerun the step; if it happens again, report it with this message.`;
+}
+
 export async function main(options: MainOptions = {}): Promise<void> {
+  const kit = options.toolkit ?? actionsToolkit();
   const clock = options.clock ?? systemClock;
   const cancelled = new AbortController();
-  const onSignal = (signal: string): void => {
+  kit.onCancel((signal) => {
     if (cancelled.signal.aborted) return;
-    core.info(`Received ${signal}: the workflow run is being cancelled.`);
+    kit.info(`Received ${signal}: the workflow run is being cancelled.`);
     cancelled.abort();
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  core.saveState(STATE_IS_POST, 'true');
+  });
+  kit.saveState(STATE_IS_POST, 'true');
 
+  const where: Where = { doing: 'read the inputs' };
   let report: Report | undefined;
   try {
-    let config = loadConfig();
-    for (const notice of config.notices) core.notice(notice);
-    for (const warning of config.warnings) core.warning(warning);
-    const jobId = jobResourceId(config.auth.subscriptionId, config.resourceGroup, config.jobName);
-    const r: Report = {
-      jobName: config.jobName,
-      resourceGroup: config.resourceGroup,
-      jobId,
-      portalBase: config.auth.portalUrl,
-      tenantId: config.auth.tenantId,
-      dryRun: config.dryRun,
-      changes: [],
-    };
-    report = r;
-    // job-yaml: read (masking its secret values first) and checked before any call to Azure.
-    const definition = config.jobYaml
-      ? readDefinition(config.jobYaml, { workspace: process.env.GITHUB_WORKSPACE, mask })
-      : undefined;
-    const { api, credential } = connect(config);
+    const config = loadConfig(kit);
+    for (const notice of config.notices) kit.notice(notice);
+    for (const warning of config.warnings) kit.warning(warning);
+    Object.assign(where, { job: config.jobName, resourceGroup: config.resourceGroup });
+    report = newReport(config);
     const jobLabel = `job '${config.jobName}' in resource group '${config.resourceGroup}'`;
+    await run({ kit, clock, config, report, where, signal: cancelled.signal, jobLabel });
+  } catch (error) {
+    const message = messageOf(error, where);
+    if (report) report.failure = message;
+    if (!(error instanceof ActionError) && error instanceof Error && error.stack) kit.debug(error.stack);
+    kit.setFailed(redact(message));
+  } finally {
+    if (report) {
+      for (const [name, value] of Object.entries(outputsOf(report))) kit.setOutput(name, value);
+      await kit.writeSummary(redact(renderSummary(report, redact)));
+    }
+  }
+}
 
-    const live = await api.getJob().catch((error: unknown) => {
-      throw describeAzureError(error, 'read', jobLabel);
-    });
-    // build-context: build and push, then deploy what was pushed, by digest.
-    if (config.build)
-      config = {
-        ...config,
-        image: (await buildAndPush(config, { api, credential, live, signal: cancelled.signal })).image,
-      };
+function newReport(config: Config): Report {
+  return {
+    jobName: config.jobName,
+    resourceGroup: config.resourceGroup,
+    jobId: jobResourceId(config.auth.subscriptionId, config.resourceGroup, config.jobName),
+    portalBase: config.auth.portalUrl,
+    tenantId: config.auth.tenantId,
+    dryRun: config.dryRun,
+    changes: [],
+  };
+}
 
-    let deployed: DeployResult | undefined;
-    if (config.wantsDeploy) {
-      deployed = await core.group(`Deploy ${config.jobName}`, async () => {
-        const result = await deploy(
-          config,
-          live,
-          {
-            api,
-            mask,
-            info: core.info,
-            notice: core.notice,
-            warning: core.warning,
-            now: () => clock.now(),
-          },
-          definition,
-        ).catch((error: unknown) => {
-          throw describeAzureError(error, live ? 'update' : 'create', jobLabel);
-        });
-        const verb = config.dryRun ? `would be ${result.operation} (dry run: nothing written)` : result.operation;
-        core.info(`Job ${config.jobName}: ${verb}.`);
-        for (const c of result.changes) {
-          core.info(
-            `  ${c.field}: ${c.from ?? '(none)'} -> ${c.to ?? '(removed)'}${c.source ? `  [${c.source}]` : ''}`,
-          );
-        }
-        for (const note of result.notes ?? []) core.info(note);
-        return result;
-      });
-      r.operation = deployed.operation;
-      r.changes = deployed.changes;
-      r.image = deployed.image;
-      if (deployed.notes?.length) r.notes = [...(r.notes ?? []), ...deployed.notes];
-    } else if (!live) {
+/** inputs → sign-in → (build) → deploy → start/watch → logs; the report is filled in on the way. */
+async function run(r: Run): Promise<void> {
+  const { kit, config, where } = r;
+  // job-yaml: read (masking its secret values first) and checked before any call to Azure.
+  where.doing = 'read job-yaml';
+  const definition = config.jobYaml
+    ? readDefinition(config.jobYaml, { workspace: kit.env.GITHUB_WORKSPACE, mask: kit.mask })
+    : undefined;
+  where.doing = 'sign in to Azure';
+  const azure = connect(kit, config);
+  where.doing = 'read the job';
+  const live = await azure.api.getJob().catch((error: unknown) => {
+    throw describeAzureError(error, 'read', r.jobLabel);
+  });
+  // build-context: build and push, then deploy what was pushed, by digest (a local value: config stays as parsed).
+  where.doing = 'build and push the image';
+  const built = config.build
+    ? await buildAndPush(config, {
+        api: azure.api,
+        credential: azure.credential,
+        live,
+        signal: r.signal,
+        env: kit.env,
+        log: { info: kit.info, warning: kit.warning, debug: kit.debug, mask: kit.mask, group: kit.group },
+      })
+    : undefined;
+  where.doing = 'deploy the job';
+  const job = await deployJob(r, azure, live, definition, built?.image);
+  kit.info(`Job in the portal: ${portalJobUrl(r.report.portalBase, r.report.tenantId, r.report.jobId)}`);
+  if (config.start && !config.dryRun) await startAndWatch(r, azure, job);
+}
+
+/** Creates or updates the job (or checks that it exists when nothing is to change); returns the job to start. */
+async function deployJob(
+  r: Run,
+  azure: Connection,
+  live: Job | undefined,
+  definition: Definition | undefined,
+  builtImage: string | undefined,
+): Promise<Job> {
+  const { kit, config, report } = r;
+  if (!config.wantsDeploy) {
+    if (!live)
       throw new ActionError(
         `Job '${config.jobName}' was not found in resource group '${config.resourceGroup}': fix 'job-name' / 'resource-group', or set 'image' and 'environment' to create it.`,
       );
-    } else {
-      r.image = live.template?.containers?.[0]?.image;
-    }
-    const job = deployed?.job ?? live!;
-    core.info(`Job in the portal: ${portalJobUrl(r.portalBase, r.tenantId, jobId)}`);
-
-    if (config.start && !config.dryRun) {
-      if (cancelled.signal.aborted)
-        throw new ActionError('The workflow run was cancelled before the execution was started; nothing was started.');
-      const template = executionTemplate(config, job);
-      const started = await startExecution(api, template, { clock, log: logger }).catch((error: unknown) => {
-        throw describeAzureError(error, 'start', jobLabel);
-      });
-      const name = started.name!;
-      core.saveState(STATE_EXECUTION, name);
-      core.info(`Started execution ${name}${template ? ' with per-execution overrides' : ''}.`);
-      core.info(`Executions in the portal: ${portalExecutionsUrl(r.portalBase, r.tenantId, jobId)}`);
-      r.execution = { name, id: started.id, status: 'Running' };
-      if (config.wait) {
-        const timeoutSec =
-          config.timeoutSec ??
-          defaultTimeoutSec(job.configuration?.replicaTimeout, job.configuration?.replicaRetryLimit);
-        // logs: true streams the replicas' output in groups of its own, so the watch prints outside a group.
-        const logs: ExecutionLogs | undefined = config.logs
-          ? startExecutionLogs({
-              config,
-              job,
-              jobApi: api,
-              logsApi: createLogsApi({
-                credential,
-                subscriptionId: config.auth.subscriptionId,
-                resourceGroup: config.resourceGroup,
-                jobName: config.jobName,
-                armEndpoint: config.auth.armEndpoint,
-                armScope: config.auth.armScope,
-                logAnalyticsEndpoint: config.auth.logAnalyticsEndpoint,
-                logAnalyticsScope: config.auth.logAnalyticsScope,
-                userAgent: USER_AGENT,
-              }),
-              execution: name,
-              clock,
-              out: { ...logger, line: core.info, secret: mask },
-              // The summary is not masked by the runner: hide known secret values in what comes from containers.
-              mask: redact,
-            })
-          : undefined;
-        const outcome: Outcome = await watchExecution(api, name, {
-          clock,
-          log: logger,
-          timeoutSec,
-          onTimeout: config.onTimeout,
-          stopOnCancel: config.stopOnCancel,
-          signal: cancelled.signal,
-          ...logs?.watch,
-        });
-        // Best effort, bounded: the logs never change the result (see logs-run.ts for the time it may add).
-        const seen = await logs?.finish(outcome, cancelled.signal).catch((error: unknown) => {
-          core.debug(`Logs: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-          return undefined;
-        });
-        if (seen) r.logs = { ...seen.summary, tail: seen.summary.tail.map(redact) };
-        // Post has nothing left to do unless the execution may still be running against the user's wishes.
-        const handled =
-          isFinal(outcome.status) ||
-          outcome.stoppedByAction ||
-          (outcome.status === 'TimedOut' && config.onTimeout === 'leave') ||
-          (outcome.status === 'Cancelled' && !config.stopOnCancel);
-        if (handled) core.saveState(STATE_DONE, 'true');
-        r.execution = {
-          name,
-          id: started.id,
-          status: outcome.status,
-          durationSec: outcome.durationSec,
-          exitCode: outcome.exitCode,
-          reason: outcome.reason,
-          message: outcome.message,
-          stoppedByAction: outcome.stoppedByAction,
-        };
-        if (outcome.status !== 'Succeeded') {
-          const evidence: Evidence = seen?.evidence ?? { job, events: [], tailOf: () => [], waiting: [] };
-          throw new ActionError(redact(diagnose(outcome, config.jobName, name, timeoutSec, evidence).message));
-        }
-        core.info(`Execution ${name} succeeded in ${outcome.durationSec ?? '?'} s.`);
-      } else {
-        core.saveState(STATE_DONE, 'true');
-      }
-    }
-  } catch (error) {
-    const message = messageOf(error);
-    if (report) report.failure = message;
-    if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
-    core.setFailed(redact(message));
-  } finally {
-    if (report) {
-      for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
-      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(redact(renderSummary(report, redact))).write();
-    }
+    report.image = live.template?.containers?.[0]?.image;
+    return live;
   }
+  const wanted: Config = builtImage ? { ...config, image: builtImage } : config;
+  const deployed: DeployResult = await kit.group(`Deploy ${config.jobName}`, async () => {
+    const deps = { api: azure.api, mask: kit.mask, info: kit.info, notice: kit.notice, warning: kit.warning };
+    const result = await deploy(wanted, live, { ...deps, now: () => r.clock.now() }, definition).catch(
+      (error: unknown) => {
+        throw describeAzureError(error, live ? 'update' : 'create', r.jobLabel);
+      },
+    );
+    const verb = config.dryRun ? `would be ${result.operation} (dry run: nothing written)` : result.operation;
+    kit.info(`Job ${config.jobName}: ${verb}.`);
+    for (const c of result.changes) {
+      kit.info(`  ${c.field}: ${c.from ?? '(none)'} -> ${c.to ?? '(removed)'}${c.source ? `  [${c.source}]` : ''}`);
+    }
+    for (const note of result.notes ?? []) kit.info(note);
+    return result;
+  });
+  report.operation = deployed.operation;
+  report.changes = deployed.changes;
+  report.image = deployed.image;
+  if (deployed.notes?.length) report.notes = [...(report.notes ?? []), ...deployed.notes];
+  return deployed.job;
+}
+
+/** Starts one execution and, with wait, watches it to its end, streams its logs and reports the outcome. */
+async function startAndWatch(r: Run, azure: Connection, job: Job): Promise<void> {
+  const { kit, config, report, where, clock } = r;
+  if (r.signal.aborted)
+    throw new ActionError('The workflow run was cancelled before the execution was started; nothing was started.');
+  where.doing = 'start an execution';
+  const log = { info: kit.info, warning: kit.warning, debug: kit.debug };
+  const template = executionTemplate(config, job);
+  const started = await startExecution(azure.api, template, { clock, log, job }).catch((error: unknown) => {
+    throw describeAzureError(error, 'start', r.jobLabel);
+  });
+  const name = started.name!;
+  where.execution = name;
+  kit.saveState(STATE_EXECUTION, name);
+  kit.info(`Started execution ${name}${template ? ' with per-execution overrides' : ''}.`);
+  kit.info(`Executions in the portal: ${portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId)}`);
+  report.execution = { name, id: started.id, status: 'Running' };
+  if (!config.wait) {
+    kit.saveState(STATE_DONE, 'true');
+    return;
+  }
+  where.doing = 'watch the execution';
+  const timeoutSec =
+    config.timeoutSec ?? defaultTimeoutSec(job.configuration?.replicaTimeout, job.configuration?.replicaRetryLimit);
+  // logs: true streams the replicas' output in groups of its own, so the watch prints outside a group.
+  const logs: ExecutionLogs | undefined = config.logs
+    ? startExecutionLogs({
+        config,
+        job,
+        jobApi: azure.api,
+        logsApi: azure.logsApi(),
+        execution: name,
+        clock,
+        out: { ...log, line: kit.line, secret: kit.mask },
+        // The summary is not masked by the runner: hide known secret values in what comes from containers.
+        mask: redact,
+      })
+    : undefined;
+  const outcome: Outcome = await watchExecution(azure.api, name, {
+    clock,
+    log,
+    timeoutSec,
+    onTimeout: config.onTimeout,
+    stopOnCancel: config.stopOnCancel,
+    signal: r.signal,
+    ...logs?.watch,
+  });
+  saveWatchState(r, outcome);
+  report.execution = {
+    name,
+    id: started.id,
+    status: outcome.status,
+    durationSec: outcome.durationSec,
+    exitCode: outcome.exitCode,
+    reason: outcome.reason,
+    message: outcome.message,
+    stoppedByAction: outcome.stoppedByAction,
+  };
+  where.doing = 'read the execution logs';
+  // Best effort, bounded: the logs never change the result (see logs/run.ts for the time it may add).
+  const seen = await logs?.finish(outcome, r.signal).catch((error: unknown) => {
+    kit.debug(`Logs: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return undefined;
+  });
+  if (seen) report.logs = { ...seen.summary, tail: seen.summary.tail.map(redact) };
+  if (outcome.status !== 'Succeeded') {
+    const evidence: Evidence = seen?.evidence ?? { job, events: [], tailOf: () => [], waiting: [] };
+    throw new ActionError(redact(diagnose(outcome, config.jobName, name, timeoutSec, evidence).message));
+  }
+  kit.info(`Execution ${name} succeeded in ${outcome.durationSec ?? '?'} s.`);
+}
+
+/**
+ * Tells post whether anything is left to do: nothing once the execution ended, was stopped, vanished, or was left
+ * running as the user asked; a stop that failed is tried again in post.
+ */
+function saveWatchState(r: Run, outcome: Outcome): void {
+  const { config } = r;
+  if (outcome.stopFailed) r.kit.saveState(STATE_STOP, 'true');
+  const leftAsAsked =
+    ((outcome.status === 'TimedOut' || outcome.status === 'Unknown') && config.onTimeout === 'leave') ||
+    (outcome.status === 'Cancelled' && !config.stopOnCancel);
+  const handled =
+    isFinal(outcome.status) || outcome.status === 'NotFound' || outcome.stoppedByAction === true || leftAsAsked;
+  if (handled) r.kit.saveState(STATE_DONE, 'true');
 }

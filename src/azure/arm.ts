@@ -53,8 +53,11 @@ export interface JobApi {
   /** Starts one execution. Never retried blindly: a lost answer is reconciled by the caller. */
   startExecution(template?: JobExecutionTemplate): Promise<JobExecutionBase>;
   getExecution(name: string): Promise<JobExecution>;
-  /** The newest executions first (first page only: enough to reconcile a start). */
-  listRecentExecutions(): Promise<JobExecution[]>;
+  /**
+   * The newest executions first: the first page, or with `since`, every page until one reaches an execution that
+   * started before `since` (enough to reconcile a start).
+   */
+  listRecentExecutions(since?: Date): Promise<JobExecution[]>;
   stopExecution(name: string): Promise<void>;
   getEnvironment(id: string): Promise<ManagedEnvironment>;
   listRegistries(): Promise<RegistryInfo[]>;
@@ -221,11 +224,15 @@ export function createJobApi(options: AzureClientOptions): JobApi {
         jobs.start(noRetry, resourceGroup, jobName, { ...poll, ...(template ? { template } : {}) }).pollUntilDone(),
       ),
     getExecution: (name) => versioned(() => jobExecution(context, resourceGroup, jobName, name, req)),
-    listRecentExecutions: () =>
+    listRecentExecutions: (since) =>
       versioned(async () => {
-        const pages = listExecutionsPaged(context, resourceGroup, jobName, req).byPage();
-        const first = await pages.next();
-        return first.done ? [] : first.value;
+        const found: JobExecution[] = [];
+        for await (const page of listExecutionsPaged(context, resourceGroup, jobName, req).byPage()) {
+          found.push(...page);
+          const older = (e: JobExecution): boolean => !!e.startTime && new Date(e.startTime) < since!;
+          if (!since || page.length === 0 || page.some(older) || found.length >= 1000) break;
+        }
+        return found;
       }),
     stopExecution: (name) =>
       versioned(async () => {

@@ -12,7 +12,7 @@
  * Anything else keeps the generic sentence (`describeFailure`).
  */
 import type { Job, JobExecution } from '@azure/arm-appcontainers';
-import { describeFailure, type Outcome } from './execution.js';
+import { describeFailure, stopFailedSentence, type Outcome } from './execution.js';
 import { registryHost } from '../common/image.js';
 import { capLine } from '../common/untrusted.js';
 
@@ -149,7 +149,7 @@ export function diagnose(outcome: Outcome, jobName: string, name: string, timeou
     if (outcome.status === 'TimedOut') {
       return {
         kind: 'image-pull',
-        message: `Execution '${name}' of job '${jobName}' did not finish within ${timeoutSec} s${outcome.stoppedByAction ? ' and was stopped' : ''}: ${pull}.`,
+        message: `Execution '${name}' of job '${jobName}' did not finish within ${timeoutSec} s${outcome.stoppedByAction ? ' and was stopped' : ''}: ${pull}${stopFailedSentence(outcome)}.`,
       };
     }
     return {

@@ -3,13 +3,18 @@
  * subscription's read quota), every status the API has (unknown ones count as still running), an own deadline
  * (executions can hang in Running past the replica timeout), and a stop on timeout or cancellation.
  */
-import type { JobExecution, JobExecutionBase, JobExecutionTemplate } from '@azure/arm-appcontainers';
+import type { Job, JobExecution, JobExecutionBase, JobExecutionTemplate } from '@azure/arm-appcontainers';
 import type { JobApi } from '../azure/arm.js';
 import type { Clock } from '../common/clock.js';
-import { ActionError, statusOf } from '../common/errors.js';
+import { ActionError, codeOf, statusOf } from '../common/errors.js';
 
 export type FinalStatus = 'Succeeded' | 'Failed' | 'Stopped' | 'Degraded';
-export type OutcomeStatus = FinalStatus | 'TimedOut' | 'Cancelled' | 'Running';
+/**
+ * Besides Azure's final statuses: TimedOut and Cancelled (the action's own deadline, the workflow run's
+ * cancellation), Running (not waited for), Unknown (Azure stopped answering reads of the execution) and NotFound
+ * (the execution disappeared while watched, e.g. deleted).
+ */
+export type OutcomeStatus = FinalStatus | 'TimedOut' | 'Cancelled' | 'Running' | 'Unknown' | 'NotFound';
 
 const FINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'stopped', 'degraded']);
 
@@ -38,8 +43,32 @@ export interface Outcome {
   reason?: string;
   message?: string;
   durationSec?: number;
-  /** The action stopped the execution (timeout or cancellation). */
+  /** The action stopped the execution (timeout, cancellation, or Azure no longer answering reads). */
   stoppedByAction?: boolean;
+  /** The action tried to stop the execution and Azure refused or did not answer: why, and how to stop it. */
+  stopFailed?: { error: string; command: string };
+  /** Unknown / NotFound: the last read error (status, Azure code and message) and how long reads failed. */
+  readError?: string;
+  unreadSec?: number;
+  /** Unknown and left alone: the command that shows the execution. */
+  showCommand?: string;
+}
+
+/** An Azure error as `503 ServiceUnavailable: message` (status and code when known), for messages. */
+export function azureDetail(error: unknown): string {
+  const status = statusOf(error);
+  const code = codeOf(error);
+  const message = (error instanceof Error ? error.message : String(error))
+    .trim()
+    .replace(/\s+/g, ' ')
+    .replace(/\.$/, '');
+  const head = [status, code].filter((x) => x !== undefined && x !== '').join(' ');
+  return head ? `${head}: ${message}` : message;
+}
+
+/** The Azure CLI command that stops one execution. */
+export function stopCommand(api: Pick<JobApi, 'jobName' | 'resourceGroup'>, name: string): string {
+  return `az containerapp job stop --name ${api.jobName} --resource-group ${api.resourceGroup} --job-execution-name ${name}`;
 }
 
 /**
@@ -100,12 +129,17 @@ function retryAfterMs(error: unknown): number | undefined {
   return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
 }
 
-/** How far back (server clock vs runner clock) an execution may have started and still be ours. */
-const START_SKEW_MS = 30_000;
+/**
+ * How far before the start request an execution may have started and still be ours: the runner's and Azure's
+ * clocks may differ a little, and Azure's start times are whole seconds. Anything older is another request's.
+ */
+export const START_SKEW_MS = 5_000;
 
 export interface StartDeps {
   clock: Clock;
   log: Logger;
+  /** The job as deployed: what an execution started without overrides runs (to recognise ours after a lost answer). */
+  job?: Job;
 }
 
 function checked(api: JobApi, started: JobExecutionBase): JobExecutionBase {
@@ -114,19 +148,55 @@ function checked(api: JobApi, started: JobExecutionBase): JobExecutionBase {
   return started;
 }
 
-/** The newest execution that started since `sentAt` (allowing for clock skew), if any. */
-async function startedSince(api: JobApi, sentAt: number): Promise<JobExecutionBase | undefined> {
-  const recent = await api.listRecentExecutions();
-  const mine = recent
-    .filter((e) => e.name && e.startTime && new Date(e.startTime).getTime() >= sentAt - START_SKEW_MS)
-    .sort((a, b) => new Date(b.startTime!).getTime() - new Date(a.startTime!).getTime());
-  return mine[0] ? { name: mine[0].name, id: mine[0].id } : undefined;
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/**
+ * Whether an execution runs what we sent: every container we sent (or the job's own, without overrides) is there
+ * with the same image, command and args. An execution that does not show its template (older api-versions) may be.
+ */
+export function matchesTemplate(sent: JobExecutionTemplate | undefined, execution: JobExecution): boolean {
+  const got = execution.template?.containers;
+  if (!sent?.containers?.length || !got) return true;
+  return sent.containers.every((c) => {
+    const g = got.find((x) => x.name === c.name);
+    if (!g || g.image !== c.image) return false;
+    return (c.command === undefined || same(c.command, g.command)) && (c.args === undefined || same(c.args, g.args));
+  });
+}
+
+function startMs(e: JobExecution): number {
+  return e.startTime ? new Date(e.startTime).getTime() : Number.NaN;
+}
+
+/**
+ * The executions that may be the one a lost start request created: started no earlier than the request (less
+ * the skew allowance) and running what it sent.
+ */
+async function candidatesSince(api: JobApi, sentAt: number, sent: JobExecutionTemplate | undefined, log: Logger) {
+  const since = sentAt - START_SKEW_MS;
+  const recent = await api.listRecentExecutions(new Date(since));
+  const inTime = recent.filter((e) => e.name && startMs(e) >= since);
+  const mine = inTime.filter((e) => matchesTemplate(sent, e));
+  for (const e of inTime.filter((x) => !mine.includes(x)))
+    log.debug(`Execution ${e.name} started since the request but runs another template: not ours.`);
+  return mine.sort((a, b) => startMs(b) - startMs(a));
+}
+
+function ambiguous(api: JobApi, found: JobExecution[]): ActionError {
+  const list = found.map((e) => `${e.name} (started ${new Date(startMs(e)).toISOString()})`).join(', ');
+  return new ActionError(
+    `The answer to the start request of job '${api.jobName}' was lost, and ${found.length} executions that run what this step sent started since then: ${list}. The action cannot tell which one is its own (another workflow run may have started the others), so it follows none and starts none. Check them in the portal or with: az containerapp job execution list --name ${api.jobName} --resource-group ${api.resourceGroup}; then rerun the step.`,
+  );
 }
 
 /**
  * Starts one execution. A start is not idempotent, so it is never retried blindly: when the answer is lost
- * (connection dropped, gateway error), the job's executions are read to find the one that request started, and
- * the start is sent again only when none did. A throttled start (429: Azure did not act) waits and retries.
+ * (connection dropped, gateway error), the job's executions are read to find the one that request started (same
+ * template, started since the request), and the start is sent again only when none did. When more than one could
+ * be ours (another workflow run started the same job meanwhile), it fails rather than follow another run's.
+ * A throttled start (429: Azure did not act) waits and retries.
  */
 export async function startExecution(
   api: JobApi,
@@ -134,6 +204,7 @@ export async function startExecution(
   deps: StartDeps,
 ): Promise<JobExecutionBase> {
   const { clock, log } = deps;
+  const sent = template ?? (deps.job?.template?.containers ? { containers: deps.job.template.containers } : undefined);
   for (let attempt = 1; ; attempt++) {
     const sentAt = clock.now();
     try {
@@ -151,14 +222,19 @@ export async function startExecution(
       const lost = status === undefined || status >= 500 || status === 408;
       if (!lost || attempt > 1) throw error;
       log.warning(
-        `The answer to the start request of job '${api.jobName}' was lost (${error instanceof Error ? error.message : String(error)}); checking the job's executions so that it is not started twice.`,
+        `The answer to the start request of job '${api.jobName}' was lost (${azureDetail(error)}); checking the job's executions so that it is not started twice.`,
       );
       for (const delay of [0, 3000]) {
         await clock.sleep(delay);
-        const found = await startedSince(api, sentAt);
-        if (found) {
-          log.info(`Execution ${found.name} was started by that request; following it.`);
-          return found;
+        const found = await candidatesSince(api, sentAt, sent, log).catch((listError: unknown) => {
+          throw new ActionError(
+            `The answer to the start request of job '${api.jobName}' was lost and its executions could not be read (${azureDetail(listError)}), so an execution may have been started: check with az containerapp job execution list --name ${api.jobName} --resource-group ${api.resourceGroup}, stop it if needed, and rerun the step.`,
+          );
+        });
+        if (found.length > 1) throw ambiguous(api, found);
+        if (found[0]) {
+          log.info(`Execution ${found[0].name} was started by that request; following it.`);
+          return { name: found[0].name, id: found[0].id };
         }
       }
       log.info(`No execution was started by that request; starting job '${api.jobName}' again.`);
@@ -182,8 +258,10 @@ export interface WatchOptions {
   pacing?(elapsedMs: number): number;
 }
 
-/** How many reads in a row may fail (after the SDK's own retries) before the watch gives up. */
+/** How many reads in a row may fail (after the SDK's own retries) before the watch gives up on knowing the state. */
 const MAX_READ_FAILURES = 5;
+/** How many 404s in a row, before the execution was ever read, mean it is gone (a fresh one may 404 briefly). */
+const MAX_NOT_FOUND_UNSEEN = 3;
 
 export async function watchExecution(api: JobApi, name: string, options: WatchOptions): Promise<Outcome> {
   const { clock, log, signal } = options;
@@ -192,6 +270,7 @@ export async function watchExecution(api: JobApi, name: string, options: WatchOp
   let last: JobExecution | undefined;
   let lastStatus: string | undefined;
   let failures = 0;
+  let failingSince = started;
   let lastHeartbeat = started;
 
   for (;;) {
@@ -201,11 +280,12 @@ export async function watchExecution(api: JobApi, name: string, options: WatchOp
       failures = 0;
     } catch (error) {
       if (signal?.aborted) return cancel(api, name, last, options);
+      if (failures === 0) failingSince = clock.now();
       failures += 1;
-      if (failures >= MAX_READ_FAILURES) throw error;
-      log.warning(
-        `Reading execution '${name}' failed (${error instanceof Error ? error.message : String(error)}); trying again.`,
-      );
+      const gone = statusOf(error) === 404 && (last !== undefined || failures >= MAX_NOT_FOUND_UNSEEN);
+      if (gone) return vanished(api, name, last, options, error);
+      if (failures >= MAX_READ_FAILURES) return unreadable(api, name, last, options, error, failingSince);
+      log.warning(`Reading execution '${name}' of job '${api.jobName}' failed (${azureDetail(error)}); trying again.`);
     }
     options.onStatus?.(last ?? {});
     const status = last?.status;
@@ -225,15 +305,22 @@ export async function watchExecution(api: JobApi, name: string, options: WatchOp
   }
 }
 
-async function stopQuietly(api: JobApi, name: string, log: Logger): Promise<boolean> {
+/** Stops the execution; says so, or why not and how to stop it by hand. Never throws. */
+export async function stopAndTell(
+  api: JobApi,
+  name: string,
+  log: Logger,
+): Promise<Pick<Outcome, 'stoppedByAction' | 'stopFailed'>> {
   try {
     await api.stopExecution(name);
-    return true;
+    log.info(`Stopped execution ${name}.`);
+    return { stoppedByAction: true };
   } catch (error) {
+    const stopFailed = { error: azureDetail(error), command: stopCommand(api, name) };
     log.warning(
-      `Could not stop execution '${name}': ${error instanceof Error ? error.message : String(error)}. Stop it with: az containerapp job stop -n ${api.jobName} -g ${api.resourceGroup} --job-execution-name ${name}`,
+      `Could not stop execution '${name}' of job '${api.jobName}' (${stopFailed.error}); it may still be running. Stop it with: ${stopFailed.command}`,
     );
-    return false;
+    return { stoppedByAction: false, stopFailed };
   }
 }
 
@@ -246,8 +333,7 @@ async function timeout(
   const outcome = outcomeOf('TimedOut', last, options.clock.now());
   if (options.onTimeout === 'stop') {
     options.log.info(`Execution ${name} did not finish within ${options.timeoutSec} s: stopping it.`);
-    outcome.stoppedByAction = await stopQuietly(api, name, options.log);
-    if (outcome.stoppedByAction) options.log.info(`Stopped execution ${name}.`);
+    Object.assign(outcome, await stopAndTell(api, name, options.log));
   }
   return outcome;
 }
@@ -261,10 +347,52 @@ async function cancel(
   const outcome = outcomeOf('Cancelled', last, options.clock.now());
   if (options.stopOnCancel && !isFinal(last?.status)) {
     options.log.info(`The workflow run was cancelled: stopping execution ${name} (stop-on-cancel).`);
-    outcome.stoppedByAction = await stopQuietly(api, name, options.log);
-    if (outcome.stoppedByAction) options.log.info(`Stopped execution ${name}.`);
+    Object.assign(outcome, await stopAndTell(api, name, options.log));
   }
   return outcome;
+}
+
+/** Azure no longer answers reads of the execution: its state is unknown, so stop it (unless on-timeout: leave). */
+async function unreadable(
+  api: JobApi,
+  name: string,
+  last: JobExecution | undefined,
+  options: WatchOptions,
+  error: unknown,
+  failingSince: number,
+): Promise<Outcome> {
+  const now = options.clock.now();
+  const outcome: Outcome = {
+    ...outcomeOf('Unknown', last, now),
+    readError: azureDetail(error),
+    unreadSec: Math.round((now - failingSince) / 1000),
+    showCommand: `az containerapp job execution show --name ${api.jobName} --resource-group ${api.resourceGroup} --job-execution-name ${name}`,
+  };
+  if (options.onTimeout === 'stop') {
+    options.log.info(
+      `Azure did not answer reads of execution ${name} (${outcome.readError}): stopping it so that it is not left running.`,
+    );
+    Object.assign(outcome, await stopAndTell(api, name, options.log));
+  }
+  return outcome;
+}
+
+/** The execution disappeared (404) while watched: deleted, or its job deleted or re-created. Nothing to stop. */
+function vanished(
+  api: JobApi,
+  name: string,
+  last: JobExecution | undefined,
+  options: WatchOptions,
+  error: unknown,
+): Outcome {
+  options.log.warning(`Execution '${name}' of job '${api.jobName}' no longer exists (${azureDetail(error)}).`);
+  return { ...outcomeOf('NotFound', last, options.clock.now()), readError: azureDetail(error) };
+}
+
+/** '; stopping it failed (…), so it may still be running: stop it with: az …' when the action's stop failed. */
+export function stopFailedSentence(outcome: Outcome): string {
+  const f = outcome.stopFailed;
+  return f ? `; stopping it failed (${f.error}), so it may still be running: stop it with: ${f.command}` : '';
 }
 
 /** One sentence on why the execution did not succeed, in the user's terms. */
@@ -277,15 +405,29 @@ export function describeFailure(outcome: Outcome, jobName: string, name: string,
   if (outcome.reason) parts.push(`reason ${outcome.reason}`);
   if (outcome.message) parts.push(outcome.message.replace(/\.$/, ''));
   const detail = parts.length ? `: ${parts.join('; ')}` : '';
+  const failedStop = stopFailedSentence(outcome);
   switch (outcome.status) {
-    case 'TimedOut':
-      return `Execution '${name}' of job '${jobName}' did not finish within ${timeoutSec} s${
-        outcome.stoppedByAction ? ' and was stopped' : ' and was left running (on-timeout: leave)'
-      }${detail}. Raise input 'timeout' (or the job's replica-timeout) if the job needs longer.`;
+    case 'TimedOut': {
+      const what = outcome.stoppedByAction
+        ? ' and was stopped'
+        : failedStop
+          ? ''
+          : ' and was left running (on-timeout: leave)';
+      return `Execution '${name}' of job '${jobName}' did not finish within ${timeoutSec} s${what}${detail}${failedStop}. Raise input 'timeout' (or the job's replica-timeout) if the job needs longer.`;
+    }
     case 'Cancelled':
       return `The workflow run was cancelled while execution '${name}' of job '${jobName}' was running${
         outcome.stoppedByAction ? '; the execution was stopped' : ''
-      }.`;
+      }${failedStop}.`;
+    case 'Unknown': {
+      const head = `Azure did not answer reads of execution '${name}' of job '${jobName}' for ${outcome.unreadSec ?? '?'} s (${outcome.readError ?? 'no answer'}), so its state is unknown`;
+      if (outcome.stoppedByAction)
+        return `${head}; the action stopped it so that it is not left running. Rerun the step once Azure answers again (see https://azure.status.microsoft).`;
+      if (failedStop) return `${head}${failedStop}.`;
+      return `${head}; it was left as it is (on-timeout: leave) and may still be running. Check it with: ${outcome.showCommand ?? 'az containerapp job execution show'}.`;
+    }
+    case 'NotFound':
+      return `Execution '${name}' of job '${jobName}' no longer exists (${outcome.readError ?? '404'}): it was deleted while the action watched it, or its job was deleted or re-created. Check the job's activity log in the portal, then rerun the step.`;
     case 'Stopped':
       return `Execution '${name}' of job '${jobName}' was stopped${after}${detail}.`;
     default:
