@@ -280,6 +280,8 @@ export interface TagList {
   tags?: string[];
   /** How many tags the registry listed (other registries; when known). */
   total?: number;
+  /** ACR's `_tags?orderby=timedesc`: the newest first. */
+  newestFirst?: boolean;
 }
 
 /** ACR: the `n` newest tags of a repository (`GET /acr/v1/NAME/_tags?orderby=timedesc&n=N`). */
@@ -304,7 +306,7 @@ export async function acrTags(
   const tags = (Array.isArray(body.tags) ? body.tags : [])
     .map((t) => t?.name)
     .filter((t): t is string => typeof t === 'string' && TAG_RE.test(t));
-  return { status: response.status, tags: tags.slice(0, n) };
+  return { status: response.status, tags: tags.slice(0, n), newestFirst: true };
 }
 
 /** The next page of a `Link: </v2/...?last=x&n=y>; rel="next"` header, on the same server only. */

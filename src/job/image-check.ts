@@ -224,7 +224,7 @@ async function notFound(
   if (tags.length === 0) {
     return new ActionError(`${missing}: the repository has no tags yet: push the image first, or ${fixOf(image)}.`);
   }
-  const order = acc.acr
+  const order = listed.newestFirst
     ? ' (newest first)'
     : listed.total && listed.total > tags.length
       ? ` (the last ${tags.length} of ${listed.total})`
