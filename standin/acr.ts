@@ -12,6 +12,10 @@
  *   requested repository actions the caller may have: admin user all; an identity `pull` with
  *   Microsoft.ContainerRegistry/registries/pull/read and `push` with .../push/write on the registry (AcrPull,
  *   AcrPush, Reader, Contributor, Owner), from the stand-in's role assignments;
+ * - `GET /acr/v1/NAME/_tags[?orderby=timedesc&n=N]`: ACR's tag listing (`{registry, imageName, tags: [{name,
+ *   createdTime, lastUpdateTime, ...}]}`), read from the registry's `/v2/NAME/tags/list` with the caller's token
+ *   (so the registry decides: a pull token is enough here; real ACR asks for `metadata_read`, which AcrPull has),
+ *   ordered by when the stand-in saw each tag's manifest pushed through it (guess: tags pushed otherwise sort last);
  * - `/v2/...`: proxied to the real registry, which runs with token auth (realm = this host's /oauth2/token,
  *   service = the login server, rootcertbundle = the stand-in CA; the JWTs carry the TLS certificate in `x5c`) and
  *   TLS with the stand-in's certificate. The registry, not the stand-in, decides what a token allows.
@@ -151,6 +155,8 @@ export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise
   const refreshTokens: string[] = [];
   const grants: AcrTokenGrant[] = [];
   let registryPort = 0;
+  /** When each `repository:tag` manifest was pushed through the proxy (order and time), for `_tags`. */
+  const pushes = new Map<string, { seq: number; at: string }>();
   let loginServer = '';
   // Set once the host (and so the login server) exists; the handlers run only after that.
   const state: { registry?: RegistryRecord } = {};
@@ -336,6 +342,9 @@ export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise
             if (v === undefined || ['connection', 'transfer-encoding', 'keep-alive'].includes(k)) continue;
             out[k] = v;
           }
+          const pushed = req.method === 'PUT' ? /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname) : null;
+          if (pushed && upRes.statusCode === 201)
+            pushes.set(`${pushed[1]}:${pushed[2]}`, { seq: pushes.size + 1, at: new Date().toISOString() });
           res.writeHead(upRes.statusCode ?? 502, out);
           upRes.pipe(res);
           upRes.on('end', () => resolve());
@@ -353,6 +362,39 @@ export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise
       up.end(body);
     });
 
+  /** ACR's `_tags`: the registry's tags/list (with the caller's token), in push order, ACR's shape. */
+  const tags = async (req: IncomingMessage, res: ServerResponse, repository: string, url: URL): Promise<void> => {
+    const auth = header(req, 'authorization');
+    const r = await httpsFetch(`https://localhost:${registryPort}/v2/${repository}/tags/list`, {
+      ca: standIn.tls.ca,
+      headers: auth ? { authorization: auth } : {},
+    });
+    if (r.status !== 200) {
+      const code = r.status === 404 ? 'NAME_UNKNOWN' : r.status === 401 ? 'UNAUTHORIZED' : 'DENIED';
+      const message = r.status === 404 ? 'repository name not known to registry' : 'authentication required';
+      return acrError(res, r.status, code, message);
+    }
+    const names = ((r.json as { tags?: string[] } | undefined)?.tags ?? []).slice();
+    const seq = (t: string): number => pushes.get(`${repository}:${t}`)?.seq ?? 0;
+    if (url.searchParams.get('orderby') === 'timedesc') names.sort((a, b) => seq(b) - seq(a));
+    else if (url.searchParams.get('orderby') === 'timeasc') names.sort((a, b) => seq(a) - seq(b));
+    const n = Number(url.searchParams.get('n') ?? '100') || 100;
+    sendJson(res, 200, {
+      registry: loginServer,
+      imageName: repository,
+      tags: names.slice(0, n).map((name) => {
+        const at = pushes.get(`${repository}:${name}`)?.at ?? new Date(0).toISOString();
+        return {
+          name,
+          createdTime: at,
+          lastUpdateTime: at,
+          signed: false,
+          changeableAttributes: { deleteEnabled: true, writeEnabled: true, readEnabled: true, listEnabled: true },
+        };
+      }),
+    });
+  };
+
   const host = await standIn.addHost(`acr-${opts.name}`, async (req, res, body, ctx) => {
     const path = ctx.url.pathname;
     if (path === '/oauth2/exchange' && req.method === 'POST') {
@@ -362,6 +404,8 @@ export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise
       return token(req, res, ctx.url, body);
     }
     if (path === '/v2' || path.startsWith('/v2/')) return proxy(req, res, ctx.url, body);
+    const listing = req.method === 'GET' ? /^\/acr\/v1\/(.+)\/_tags$/.exec(path) : null;
+    if (listing) return tags(req, res, listing[1]!, ctx.url);
     acrError(res, 404, 'NOT_FOUND', `${req.method ?? 'GET'} ${path} is not an ACR endpoint.`);
   });
   loginServer = `localhost:${host.port}`;
