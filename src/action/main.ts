@@ -7,6 +7,7 @@ import { jobResourceId } from '../azure/arm.js';
 import { buildAndPush } from '../build/build.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { readDefinition } from '../job/definition.js';
+import { checkImage } from '../job/image-check.js';
 import { deploy, type DeployResult } from '../job/deploy.js';
 import { ActionError, describeAzureError } from '../common/errors.js';
 import { defaultTimeoutSec, isFinal, startExecution, watchExecution, type Outcome } from '../execution/execution.js';
@@ -74,6 +75,9 @@ export async function main(options: MainOptions = {}): Promise<void> {
         ...config,
         image: (await buildAndPush(config, { api, credential, live, signal: cancelled.signal })).image,
       };
+
+    // check-image: the image exists in its registry, before anything is written (a dry run checks too).
+    if (config.wantsDeploy) await checkImage(config, live, { api, credential, info: core.info, mask });
 
     let deployed: DeployResult | undefined;
     if (config.wantsDeploy) {
