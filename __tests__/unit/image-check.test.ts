@@ -276,6 +276,18 @@ describe('check-image: Azure Container Registry with the workflow identity', () 
     expect(lines).toEqual([]);
   });
 
+  it('never sends a local stand-in’s token to a registry that is not local', async () => {
+    const { fetch, sent } = fakeFetch(acr());
+    const { d, lines } = deps(fetch);
+    const cfg = config();
+    const local = { ...cfg, auth: { ...cfg.auth, authorityHost: 'https://127.0.0.1:8443' } };
+    expect((await checkImage(local, undefined, d)).outcome).toBe('skipped');
+    expect(sent).toEqual([]);
+    expect(lines).toEqual([
+      `Image check skipped for ${ACR}/alice-weather-pipeline:1.1: this run signs in to a local stand-in of Azure (authority-host 127.0.0.1:8443), whose tokens are not for ${ACR}.`,
+    ]);
+  });
+
   it('checks on a dry run too (it only reads)', async () => {
     const { d } = deps(fakeFetch(acr()).fetch);
     await expect(

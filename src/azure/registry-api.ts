@@ -29,9 +29,12 @@ export interface RegistryHttp {
 export class RegistryUnreadable extends Error {
   override name = 'RegistryUnreadable';
   readonly status: number | undefined;
-  constructor(reason: string, status?: number) {
+  /** What would let the check run, when the caller's usual advice does not fit ('' for none). */
+  readonly hint: string | undefined;
+  constructor(reason: string, status?: number, hint?: string) {
     super(reason);
     this.status = status;
+    this.hint = hint;
   }
 }
 

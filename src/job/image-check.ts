@@ -33,6 +33,7 @@ import {
 import { ActionError } from '../common/errors.js';
 import { withTag } from '../common/image.js';
 import { isAcrHost, parseImageReference, type Config } from '../inputs/config.js';
+import { isLoopback } from '../inputs/endpoints.js';
 import { registriesOf } from './registry.js';
 import { targetContainer } from './spec.js';
 
@@ -120,6 +121,17 @@ async function identityAccess(
   deps: ImageCheckDeps,
   http: RegistryHttp,
 ): Promise<Access> {
+  // Tokens of a local stand-in of Azure (a loopback authority-host) go only to a loopback registry.
+  if (
+    isLoopback(new URL(config.auth.authorityHost).hostname) &&
+    !isLoopback(new URL(`https://${target.server}`).hostname)
+  ) {
+    throw new RegistryUnreadable(
+      `this run signs in to a local stand-in of Azure (authority-host ${new URL(config.auth.authorityHost).host}), whose tokens are not for ${target.server}`,
+      undefined,
+      '',
+    );
+  }
   let entra: string | undefined;
   try {
     entra = (await deps.credential.getToken(config.auth.armScope))?.token;
@@ -283,7 +295,8 @@ export async function checkImage(
     );
   } catch (error) {
     if (!(error instanceof RegistryUnreadable)) throw error;
-    const reason = `${error.message}; ${enabler(seen, target, config)}`;
+    const hint = error.hint ?? enabler(seen, target, config);
+    const reason = hint ? `${error.message}; ${hint}` : error.message;
     deps.info(`Image check skipped for ${image.image}: ${reason}.`);
     return { outcome: 'skipped', image: image.image, reason };
   }
