@@ -423,6 +423,32 @@ describe('check-image: other registries (anonymous bearer flow, or registry-user
     expect(lines.join('\n')).not.toContain('wrong-pw-999');
   });
 
+  it('ACR with registry-username (admin user or token): Basic auth to its realm, then its newest tags', async () => {
+    const routes: Record<string, Handler> = {
+      ...acr(),
+      [`GET https://${ACR}/v2/`]: () =>
+        new Response(null, {
+          status: 401,
+          headers: { 'www-authenticate': `Bearer realm="https://${ACR}/oauth2/token",service="${ACR}"` },
+        }),
+      [`GET https://${ACR}/oauth2/token`]: (r) =>
+        r.headers.authorization === `Basic ${Buffer.from('hyfregistry:admin-pw-123').toString('base64')}`
+          ? json(200, { access_token: 'acr-access-token-456' })
+          : json(401, { errors: [{ code: 'UNAUTHORIZED', message: 'incorrect username or password' }] }),
+    };
+    const { fetch, sent } = fakeFetch(routes);
+    const { d, lines } = deps(fetch);
+    const registry = { username: 'hyfregistry', password: 'admin-pw-123' };
+    const e = await failure(checkImage(config({ image: `${ACR}/alice-weather-pipeline:1.2`, registry }), undefined, d));
+    expect(e.message).toContain('the repository has tags 1.1, 1.0, latest (newest first)');
+    expect(sent.some((s) => s.url.includes('/oauth2/exchange'))).toBe(false);
+    const wrong = { username: 'hyfregistry', password: 'nope-nope-1' };
+    expect((await checkImage(config({ registry: wrong }), undefined, d)).outcome).toBe('skipped');
+    expect(lines.at(-1)).toMatch(
+      /to registry-username 'hyfregistry' \(HTTP 401: incorrect username or password\); check registry-username and registry-password to enable it\.$/,
+    );
+  });
+
   it('mcr.microsoft.com reads anonymously without a token', async () => {
     const { fetch, sent } = fakeFetch({
       'GET https://mcr.microsoft.com/v2/': () => new Response(null, { status: 200 }),

@@ -194,7 +194,9 @@ async function access(
   seen.how = credentials ? 'credentials' : 'anonymous';
   const token = await bearerToken(challenge, `repository:${target.repository}:pull`, credentials, http);
   deps.mask(token);
-  return { authorization: `Bearer ${token}`, how: credentials ? 'credentials' : 'anonymous' };
+  // ACR's admin user or a token user: its _tags lists the newest tags first.
+  const acr = credentials && isAcrHost(target.server) ? { acr: target.server.split('.')[0]! } : {};
+  return { authorization: `Bearer ${token}`, how: credentials ? 'credentials' : 'anonymous', ...acr };
 }
 
 /** The tags to show: ACR's newest first, else the last ones of the registry's list. */
@@ -246,10 +248,12 @@ async function notFound(
 
 /** What would let the check run, for the "skipped" line. */
 function enabler(seen: Partial<Access>, target: RegistryTarget, config: Config): string {
-  if (seen.acr || (!config.registry.username && isAcrHost(target.server))) {
+  if (config.registry.username && config.registry.password) {
+    return `check registry-username and registry-password to enable it`;
+  }
+  if (seen.acr || isAcrHost(target.server)) {
     return `give this workflow's identity the AcrPull role on the registry to enable it`;
   }
-  if (config.registry.username) return `check registry-username and registry-password to enable it`;
   return `set registry-username and registry-password to enable it for a private image`;
 }
 
