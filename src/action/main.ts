@@ -4,6 +4,7 @@
  */
 import { jobResourceId, type Job } from '../azure/arm.js';
 import { buildAndPush } from '../build/build.js';
+import { checkImage } from '../job/image-check.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { readDefinition, type Definition } from '../job/definition.js';
 import { deploy, type DeployResult } from '../job/deploy.js';
@@ -132,6 +133,10 @@ async function run(r: Run): Promise<void> {
         log: { info: kit.info, warning: kit.warning, debug: kit.debug, mask: kit.mask, group: kit.group },
       })
     : undefined;
+  // check-image: the image exists in its registry, before anything is written (a dry run checks too).
+  where.doing = 'check the image';
+  if (config.wantsDeploy)
+    await checkImage(config, live, { api: azure.api, credential: azure.credential, info: kit.info, mask: kit.mask });
   where.doing = 'deploy the job';
   const job = await deployJob(r, azure, live, definition, built?.image);
   kit.info(`Job in the portal: ${portalJobUrl(r.report.portalBase, r.report.tenantId, r.report.jobId)}`);

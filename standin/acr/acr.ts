@@ -12,6 +12,10 @@
  *   requested repository actions the caller may have: admin user all; an identity `pull` with
  *   Microsoft.ContainerRegistry/registries/pull/read and `push` with .../push/write on the registry (AcrPull,
  *   AcrPush, Reader, Contributor, Owner), from the stand-in's role assignments;
+ * - `GET /acr/v1/NAME/_tags[?orderby=timedesc&n=N]`: ACR's tag listing (`{registry, imageName, tags: [{name,
+ *   createdTime, lastUpdateTime, ...}]}`), read from the registry's `/v2/NAME/tags/list` with the caller's token
+ *   (so the registry decides: a pull token is enough here; real ACR asks for `metadata_read`, which AcrPull has),
+ *   ordered by when the stand-in saw each tag's manifest pushed through it (guess: tags pushed otherwise sort last);
  * - `/v2/...`: proxied to the real registry, which runs with token auth (realm = this host's /oauth2/token,
  *   service = the login server, rootcertbundle = the stand-in CA; the JWTs carry the TLS certificate in `x5c`) and
  *   TLS with the stand-in's certificate. The registry, not the stand-in, decides what a token allows.
@@ -155,6 +159,8 @@ interface AcrContext {
   exchanges: StandInAcr['exchanges'];
   refreshTokens: string[];
   grants: AcrTokenGrant[];
+  /** When each `repository:tag` manifest was pushed through the proxy (order and time), for `_tags`. */
+  pushes: Map<string, { seq: number; at: string }>;
 }
 
 const nowSec = (): number => Math.floor(Date.now() / 1000);
@@ -340,6 +346,9 @@ function proxy(ctx: AcrContext, req: IncomingMessage, res: ServerResponse, url: 
           if (v === undefined || ['connection', 'transfer-encoding', 'keep-alive'].includes(k)) continue;
           out[k] = v;
         }
+        const pushed = req.method === 'PUT' ? /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname) : null;
+        if (pushed && upRes.statusCode === 201)
+          ctx.pushes.set(`${pushed[1]}:${pushed[2]}`, { seq: ctx.pushes.size + 1, at: new Date().toISOString() });
         res.writeHead(upRes.statusCode ?? 502, out);
         upRes.pipe(res);
         upRes.on('end', () => resolve());
@@ -355,6 +364,45 @@ function proxy(ctx: AcrContext, req: IncomingMessage, res: ServerResponse, url: 
       resolve();
     });
     up.end(body);
+  });
+}
+
+/** ACR's `_tags`: the registry's tags/list (with the caller's token), in push order, ACR's shape. */
+async function tags(
+  ctx: AcrContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  repository: string,
+  url: URL,
+): Promise<void> {
+  const auth = req.headers.authorization;
+  const r = await httpsFetch(`https://localhost:${ctx.registryPort}/v2/${repository}/tags/list`, {
+    ca: ctx.standIn.tls.ca,
+    headers: auth ? { authorization: auth } : {},
+  });
+  if (r.status !== 200) {
+    const code = r.status === 404 ? 'NAME_UNKNOWN' : r.status === 401 ? 'UNAUTHORIZED' : 'DENIED';
+    const message = r.status === 404 ? 'repository name not known to registry' : 'authentication required';
+    return acrError(res, r.status, code, message);
+  }
+  const names = ((r.json as { tags?: string[] } | undefined)?.tags ?? []).slice();
+  const seq = (t: string): number => ctx.pushes.get(`${repository}:${t}`)?.seq ?? 0;
+  if (url.searchParams.get('orderby') === 'timedesc') names.sort((a, b) => seq(b) - seq(a));
+  else if (url.searchParams.get('orderby') === 'timeasc') names.sort((a, b) => seq(a) - seq(b));
+  const n = Number(url.searchParams.get('n') ?? '100') || 100;
+  sendJson(res, 200, {
+    registry: ctx.loginServer,
+    imageName: repository,
+    tags: names.slice(0, n).map((name) => {
+      const at = ctx.pushes.get(`${repository}:${name}`)?.at ?? new Date(0).toISOString();
+      return {
+        name,
+        createdTime: at,
+        lastUpdateTime: at,
+        signed: false,
+        changeableAttributes: { deleteEnabled: true, writeEnabled: true, readEnabled: true, listEnabled: true },
+      };
+    }),
   });
 }
 
@@ -374,6 +422,7 @@ export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise
     exchanges: [],
     refreshTokens: [],
     grants: [],
+    pushes: new Map(),
   };
 
   const host = await standIn.addHost(`acr-${opts.name}`, async (req, res, body, hc) => {
@@ -385,6 +434,8 @@ export async function startAcr(standIn: StandIn, opts: StartAcrOptions): Promise
       return token(ctx, req, res, hc.url, body);
     }
     if (path === '/v2' || path.startsWith('/v2/')) return proxy(ctx, req, res, hc.url, body);
+    const listing = req.method === 'GET' ? /^\/acr\/v1\/(.+)\/_tags$/.exec(path) : null;
+    if (listing) return tags(ctx, req, res, listing[1]!, hc.url);
     acrError(res, 404, 'NOT_FOUND', `${req.method ?? 'GET'} ${path} is not an ACR endpoint.`);
   });
   const loginServer = `localhost:${host.port}`;
