@@ -133,7 +133,7 @@ function fakeArm(options: { forbidAssignments?: boolean; jobs?: string[] } = {})
         ...b,
         properties: {
           ...b.properties,
-          ...(path.includes('userAssignedIdentities/') && !path.includes('federated')
+          ...(/userAssignedIdentities\/[^/]+$/.test(path)
             ? { clientId: `client-${++n}`, principalId: `principal-${n}` }
             : {}),
           scope: path.split('/providers/Microsoft.Authorization/roleAssignments/')[0],
