@@ -11,7 +11,6 @@ import {
   AUDIENCE,
   ENV_ROLE,
   ENV_ROLE_ACTIONS,
-  GITHUB_ISSUER,
   identityId,
   makePlan,
   resourceGroupId,
@@ -73,7 +72,7 @@ async function readFacts(options: SetupOptions, arm: Arm): Promise<Facts & { loc
     const job = await arm.get(`${resourceGroupId(options)}/providers/Microsoft.App/jobs/${s.job}`, API.app);
     if (job) existingJobs.add(s.job.toLowerCase());
   }
-  return { environmentId: String(env.id), registryId, existingJobs, location: String(env.location ?? 'westeurope') };
+  return { environmentId: String(env.id), registryId, existingJobs, location: typeof env.location === 'string' ? env.location : 'westeurope' };
 }
 
 async function ensureIdentity(
@@ -128,7 +127,8 @@ async function ensureCredentials(
     const subjectsThere = new Set(
       existing
         .filter(
-          (c) => props(c).issuer === GITHUB_ISSUER && (props(c).audiences as string[] | undefined)?.includes(AUDIENCE),
+          (c) =>
+            props(c).issuer === options.oidcIssuer && (props(c).audiences as string[] | undefined)?.includes(AUDIENCE),
         )
         .map((c) => String(props(c).subject)),
     );
@@ -146,7 +146,7 @@ async function ensureCredentials(
         continue;
       }
       await deps.arm.put(`${info.id}/federatedIdentityCredentials/${c.name}`, API.identity, {
-        properties: { issuer: GITHUB_ISSUER, subject: c.subject, audiences: [AUDIENCE] },
+        properties: { issuer: options.oidcIssuer, subject: c.subject, audiences: [AUDIENCE] },
       });
       deps.line(`+ ${identity.name} now trusts ${c.subject}`);
     }
@@ -163,7 +163,8 @@ async function roleDefinitionId(
 ): Promise<string> {
   const cached = cache.get(role);
   if (cached) return cached;
-  const scope = role === ENV_ROLE ? envScope : `/subscriptions/${options.subscription}`;
+  // Listed at a resource group: an identity with rights on one group may not read the subscription's roles.
+  const scope = role === ENV_ROLE ? envScope : resourceGroupId(options);
   const found = await deps.arm.list(
     `${scope}/providers/Microsoft.Authorization/roleDefinitions`,
     API.authorization,
@@ -253,9 +254,58 @@ async function ensureRole(
   }
 }
 
+/** Azure's action patterns (`*` wildcards), matched without regular expressions. */
+export function actionMatches(pattern: string, action: string): boolean {
+  const p = pattern.toLowerCase();
+  const a = action.toLowerCase();
+  let pi = 0;
+  let ai = 0;
+  let star = -1;
+  let mark = 0;
+  while (ai < a.length) {
+    if (pi < p.length && p[pi] === a[ai]) {
+      pi++;
+      ai++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      mark = ai;
+    } else if (star >= 0) {
+      pi = star + 1;
+      ai = ++mark;
+    } else return false;
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
+}
+
+const ASSIGN = 'Microsoft.Authorization/roleAssignments/write';
+
+/** Fails before anything is written when the caller may not create role assignments where the plan needs them. */
+async function checkRights(options: SetupOptions, deps: SetupDeps, plan: Plan, facts: Facts): Promise<void> {
+  const scopes = new Set([
+    resourceGroupId(options),
+    facts.environmentId,
+    ...(facts.registryId ? [facts.registryId] : []),
+  ]);
+  for (const scope of scopes) {
+    if (!plan.roles.some((r) => r.scope.toLowerCase().startsWith(scope.toLowerCase()))) continue;
+    const grants = await deps.arm.list(`${scope}/providers/Microsoft.Authorization/permissions`, API.authorization);
+    const allowed = grants.some(
+      (g) =>
+        ((g.actions as string[] | undefined) ?? []).some((p) => actionMatches(p, ASSIGN)) &&
+        !((g.notActions as string[] | undefined) ?? []).some((p) => actionMatches(p, ASSIGN)),
+    );
+    if (!allowed)
+      throw new SetupError(
+        `You may not create role assignments on ${scope}: that needs Owner, User Access Administrator or Role Based Access Control Administrator there, which students do not have; ask your TA to run the class set-up for ${options.students.map((s) => s.repo).join(', ')} (nothing was changed).`,
+      );
+  }
+}
+
 export async function runSetup(options: SetupOptions, deps: SetupDeps): Promise<SetupResult> {
   const facts = await readFacts(options, deps.arm);
   const plan = makePlan(options, facts);
+  await checkRights(options, deps, plan, facts);
   deps.line(options.dryRun ? 'Dry run: nothing is changed.' : 'Setting up:');
   const infos = new Map<string, IdentityInfo>();
   for (const name of [...plan.identities.map((i) => i.name), ...(plan.pullIdentity ? [plan.pullIdentity] : [])])

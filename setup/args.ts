@@ -35,6 +35,8 @@ export interface SetupOptions {
   readonly githubApi: string;
   readonly armEndpoint: string;
   readonly authorityHost?: string;
+  /** Issuer of the workflows' OIDC tokens (GitHub Enterprise Server: https://HOST/_services/token). */
+  readonly oidcIssuer: string;
   /** Repositories per shared identity in a class (federated credentials per identity are limited to 20). */
   readonly chunkSize: number;
 }
@@ -59,6 +61,7 @@ Options:
   --logs-workspace ID      grant Log Analytics Reader on this workspace (logs after the run)
   --github-token TOKEN     set the repository variables through the GitHub API (or env GITHUB_TOKEN / GH_TOKEN);
                            without one, the gh commands are printed
+  --oidc-issuer URL        issuer of the workflows' tokens (GitHub Enterprise Server: https://HOST/_services/token)
   --chunk-size N           repositories per shared identity in a class (at most ${MAX_FEDERATED_CREDENTIALS} credentials each)
   --dry-run                print every change and make none
 `;
@@ -110,6 +113,7 @@ export function parseArgs(
     '--arm-endpoint',
     '--authority-host',
     '--chunk-size',
+    '--oidc-issuer',
   ];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -165,6 +169,7 @@ export function parseArgs(
     githubApi: (single.get('--github-api') ?? 'https://api.github.com').replace(/\/+$/, ''),
     armEndpoint: (single.get('--arm-endpoint') ?? 'https://management.azure.com').replace(/\/+$/, ''),
     authorityHost: single.get('--authority-host'),
+    oidcIssuer: (single.get('--oidc-issuer') ?? 'https://token.actions.githubusercontent.com').replace(/\/+$/, ''),
     chunkSize: classFile ? chunkSize : 1,
   };
 }

@@ -45,7 +45,9 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv, line: (text: s
   }
   try {
     const options = parseArgs(argv, env, (path) => readFileSync(path, 'utf8'));
-    const scope = `${options.armEndpoint}/.default`;
+    // The token's audience is the cloud's ARM resource, also when --arm-endpoint points elsewhere (a local stand-in).
+    const sovereign = /^https:\/\/management\.(chinacloudapi\.cn|usgovcloudapi\.net)$/.test(options.armEndpoint);
+    const scope = sovereign ? `${options.armEndpoint}/.default` : 'https://management.azure.com/.default';
     const credential = credentialFor(env, options.authorityHost, options.tenant);
     const token = await credential.getToken(scope).catch((e: unknown) => {
       throw new SetupError(

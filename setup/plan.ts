@@ -5,7 +5,6 @@
  */
 import type { SetupOptions, Student } from './args.ts';
 
-export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 export const AUDIENCE = 'api://AzureADTokenExchange';
 /** A custom role with only what deploying a job needs on a shared environment (Contributor there is too much). */
 export const ENV_ROLE = 'Container Apps environment user (GitHub)';
@@ -101,7 +100,7 @@ export function makePlan(options: SetupOptions, facts: Facts): Plan {
         identity: identity.name,
         role: 'Contributor',
         scope: resourceGroupId(options),
-        why: `create ${missing.map((s) => s.job).join(', ')} (a job that does not exist yet can only be granted on its resource group; run the set-up again once it exists to narrow this)`,
+        why: `create ${missing.map((s) => s.job).join(', ')} (a job that does not exist yet can only be granted on its resource group: create the jobs first to keep each identity to its own jobs)`,
       });
     }
     for (const s of identity.students.filter((s) => facts.existingJobs.has(s.job.toLowerCase()))) {

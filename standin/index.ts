@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Arm, type ArmOptions } from './arm/arm.ts';
+import { linkEntra } from './arm/routes/identity.ts';
 import { EntraId } from './entra/entra.ts';
 import { GitHubOidc } from './github/oidc.ts';
 import {
@@ -337,6 +338,7 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
       verifyToken: (token) => entra.verifyAccessToken(token),
       authorityUrl: entraHost.url,
     });
+    linkEntra(arm, entra);
     parts.github = github;
     parts.entra = entra;
     parts.arm = arm;

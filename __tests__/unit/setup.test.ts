@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs, parseClassFile, UsageError, type SetupOptions } from '../../setup/args.ts';
 import { assignmentName, makePlan } from '../../setup/plan.ts';
-import { runSetup } from '../../setup/apply.ts';
+import { actionMatches, runSetup } from '../../setup/apply.ts';
 import { ArmError, type Arm } from '../../setup/arm.ts';
 
 const base = [
@@ -53,6 +53,18 @@ describe('setup arguments', () => {
         'c.txt': 'a/b job-a',
       }),
     ).toThrow(/exceeds the 20 federated credentials.*at most 10/);
+  });
+});
+
+describe('action patterns', () => {
+  it('match like Azure RBAC: wildcards anywhere, case-insensitive', () => {
+    expect(actionMatches('*', 'Microsoft.Authorization/roleAssignments/write')).toBe(true);
+    expect(actionMatches('Microsoft.Authorization/*', 'microsoft.authorization/roleAssignments/write')).toBe(true);
+    expect(actionMatches('Microsoft.Authorization/*/Write', 'Microsoft.Authorization/roleAssignments/write')).toBe(
+      true,
+    );
+    expect(actionMatches('*/read', 'Microsoft.Authorization/roleAssignments/write')).toBe(false);
+    expect(actionMatches('Microsoft.App/*', 'Microsoft.Authorization/roleAssignments/write')).toBe(false);
   });
 });
 
@@ -143,6 +155,8 @@ function fakeArm(options: { forbidAssignments?: boolean; jobs?: string[] } = {})
       return value;
     },
     async list(path, _v, filter) {
+      if (path.endsWith('/permissions'))
+        return [{ actions: ['*'], notActions: options.forbidAssignments ? ['Microsoft.Authorization/*/Write'] : [] }];
       if (path.endsWith('roleDefinitions')) {
         const name = /roleName eq '(.*)'/.exec(filter ?? '')?.[1];
         const custom = [...store.values()].find(

@@ -33,6 +33,7 @@ import { Throttle, type OpKind, type ThrottleSettings } from './throttle.ts';
 import { armTimestamp, guid, isObj, normalizeLocation, type JsonObject } from './util.ts';
 import { executionRoutes, findExecution, sortedExecutions, stopRecord } from './routes/executions.ts';
 import { assignIdentityIds, environmentOf, inspectJob, jobRoutes, withDefaults } from './routes/jobs.ts';
+import { identityRoutes } from './routes/identity.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { resourceRoutes } from './routes/resources.ts';
 import { key, type Namespace, type Principal, type Route } from './routes/route.ts';
@@ -695,7 +696,13 @@ export class Arm {
   // ===========================================================================================
 
   buildRoutes(): Route[] {
-    return [...resourceRoutes(this), ...jobRoutes(this), ...executionRoutes(this), ...operationRoutes(this)];
+    return [
+      ...resourceRoutes(this),
+      ...jobRoutes(this),
+      ...executionRoutes(this),
+      ...operationRoutes(this),
+      ...identityRoutes(this),
+    ];
   }
 
   // ---- subscription, resource groups --------------------------------------------------------

@@ -4,8 +4,8 @@
  * GitHub's status codes (201 created, 204 updated, 404 unknown, 401 bad credentials, 409 exists) and error
  * bodies (`{message, documentation_url}`). Repositories must be registered by the test (`addRepository`).
  */
-import type { StandIn } from './index.ts';
-import { parseJsonBody, sendJson, type Host } from './http.ts';
+import type { StandIn } from '../index.ts';
+import { parseJsonBody, sendJson, type Host } from '../common/http.ts';
 
 const DOCS = 'https://docs.github.com/rest/actions/variables';
 
@@ -19,7 +19,7 @@ export interface GitHubApi {
 
 export async function startGitHubApi(standIn: StandIn, token: string): Promise<GitHubApi> {
   const variables = new Map<string, Map<string, string>>();
-  const host = await standIn.addHost('github-api', async (req, res, body, ctx) => {
+  const host = await standIn.addHost('github-api', (req, res, body, ctx) => {
     if (req.headers.authorization !== `Bearer ${token}` && req.headers.authorization !== `token ${token}`) {
       sendJson(res, 401, {
         message: 'Bad credentials',
