@@ -27,10 +27,12 @@ function sourceWith(text: string): string {
 const MESSAGE = 'subscription-id is required';
 
 /** The packages whose modules are in the bundle, from the source map's sources (node_modules/NAME/...). */
-function bundledPackages(): string[] {
-  const map = JSON.parse(readFileSync(join(distDir, 'action.js.map'), 'utf8')) as { sources: string[] };
+function bundledPackages(bundles = ['action.js', 'setup.js']): string[] {
+  const sources = bundles.flatMap(
+    (b) => (JSON.parse(readFileSync(join(distDir, `${b}.map`), 'utf8')) as { sources: string[] }).sources,
+  );
   const names = new Set<string>();
-  for (const source of map.sources) {
+  for (const source of sources) {
     const parts = source.split('node_modules/');
     if (parts.length < 2) continue;
     const path = parts.at(-1)!.split('/');
@@ -40,19 +42,21 @@ function bundledPackages(): string[] {
 }
 
 describe('dist/', () => {
-  it('holds only the loader, the bundle, its source map, the licenses and the module-type marker', () => {
+  it('holds only the loader, the bundles (action, set-up command), their source maps, the licenses and the module-type marker', () => {
     expect(readdirSync(distDir).sort()).toEqual([
       'action.js',
       'action.js.map',
       'index.js',
       'licenses.txt',
       'package.json',
+      'setup.js',
+      'setup.js.map',
     ]);
     for (const f of readdirSync(distDir)) expect(statSync(join(distDir, f)).mode & 0o111, `${f} is executable`).toBe(0);
   });
 
   it('ships no browser launcher (the `open` package, xdg-open) and no interactive browser sign-in', () => {
-    const packages = bundledPackages();
+    const packages = bundledPackages(['action.js']);
     expect(packages).toEqual(expect.arrayContaining(['@azure/identity', '@azure/msal-node', '@actions/core']));
     expect(packages).not.toContain('open');
     expect(packages).not.toContain('@azure/msal-browser');
@@ -123,11 +127,15 @@ describe('dist/', () => {
 });
 
 describe('package.json', () => {
-  it('declares as dependencies exactly the packages that src/ imports', () => {
-    const src = join(root, 'src');
+  it('declares as dependencies exactly the packages that src/ and setup/ import', () => {
     const imported = new Set<string>();
-    for (const f of readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
-      const code = readFileSync(join(src, f), 'utf8');
+    const shipped = ['src', 'setup'].flatMap((d) =>
+      readdirSync(join(root, d), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => join(root, d, f)),
+    );
+    for (const f of shipped) {
+      const code = readFileSync(f, 'utf8');
       for (const m of code.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gm)) {
         const spec = m[1]!;
         if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;

@@ -30,7 +30,7 @@ async function setup(
   writeFileSync(file, token);
   const s = bed.standIn;
   try {
-    const { stdout } = await run(process.execPath, [join(ROOT, 'setup', 'index.ts'), ...args], {
+    const { stdout } = await run(process.execPath, [join(ROOT, 'dist', 'setup.js'), ...args], {
       env: {
         PATH: process.env.PATH,
         NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
