@@ -286,9 +286,10 @@ describe('long-running operations and conflicts', () => {
     const patch = await call('PATCH', jobPath('busy'), { body: { tags: { x: 'y' } } });
     expect(patch.status).toBe(409);
     expect(err(patch)).toEqual({
-      code: 'ContainerAppLockConflict',
-      message:
-        "Cannot modify container App 'busy' because another modification is in progress. Please retry the operation.",
+      code: 'ContainerAppsJobOperationInProgress',
+      message: expect.stringMatching(
+        /^Cannot modify a container apps job 'busy' because there is an active provisioning operation in progress\. OperationId: '[0-9a-f-]+'$/,
+      ),
     });
     expect((await call('PUT', jobPath('busy'), { body: jobBody() })).status).toBe(409);
     expect((await call('DELETE', jobPath('busy'))).status).toBe(409);

@@ -8,10 +8,11 @@ import { checkImage } from '../job/image-check.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { readDefinition, type Definition } from '../job/definition.js';
 import { deploy, type DeployResult } from '../job/deploy.js';
-import { ActionError, describeAzureError } from '../common/errors.js';
+import { ActionError, describeAzureError, JobBusyError } from '../common/errors.js';
 import {
   azureDetail,
   defaultTimeoutSec,
+  exitFromEvents,
   isFinal,
   startExecution,
   watchExecution,
@@ -25,6 +26,31 @@ import { connect, loadConfig, STATE_DONE, STATE_EXECUTION, STATE_IS_POST, STATE_
 import { diagnose, type Evidence } from '../execution/diagnose.js';
 import { startExecutionLogs, type ExecutionLogs } from '../logs/run.js';
 import { actionsToolkit, type Connection, type Toolkit } from './toolkit.js';
+
+/**
+ * Deploys; a write that met another operation on the job (409) comes back once that operation finished (JobBusyError):
+ * the change is planned again against the job as it is now (re-read), at most three times.
+ */
+async function deployPatiently(
+  kit: Pick<Toolkit, 'info'>,
+  config: Parameters<typeof deploy>[0],
+  live: Parameters<typeof deploy>[1],
+  definition: Parameters<typeof deploy>[3],
+  deps: Parameters<typeof deploy>[2],
+): Promise<DeployResult> {
+  let current = live;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deploy(config, current, deps, definition);
+    } catch (error) {
+      if (!(error instanceof JobBusyError) || attempt >= 3) throw error;
+      current = await deps.api.getJob();
+      kit.info(
+        `Job ${config.jobName}: the other operation finished; planning this change against the job as it is now.`,
+      );
+    }
+  }
+}
 
 export interface MainOptions {
   toolkit?: Toolkit;
@@ -163,7 +189,7 @@ async function deployJob(
   const wanted: Config = builtImage ? { ...config, image: builtImage } : config;
   const deployed: DeployResult = await kit.group(`Deploy ${config.jobName}`, async () => {
     const deps = { api: azure.api, mask: kit.mask, info: kit.info, notice: kit.notice, warning: kit.warning };
-    const result = await deploy(wanted, live, { ...deps, now: () => r.clock.now() }, definition).catch(
+    const result = await deployPatiently(kit, wanted, live, definition, { ...deps, now: () => r.clock.now() }).catch(
       (error: unknown) => {
         throw describeAzureError(error, live ? 'update' : 'create', r.jobLabel);
       },
@@ -248,6 +274,11 @@ async function startAndWatch(r: Run, azure: Connection, job: Job): Promise<void>
     return undefined;
   });
   if (seen) report.logs = { ...seen.summary, tail: seen.summary.tail.map(redact) };
+  // Before api-version 2026-07-01 executions carry no detailedStatus: the exit code comes from system events.
+  if (outcome.exitCode === undefined && seen) {
+    Object.assign(outcome, exitFromEvents(seen.evidence.events));
+    if (report.execution) report.execution.exitCode = outcome.exitCode;
+  }
   if (outcome.status !== 'Succeeded') {
     const evidence: Evidence = seen?.evidence ?? { job, events: [], tailOf: () => [], waiting: [] };
     throw new ActionError(redact(diagnose(outcome, config.jobName, name, timeoutSec, evidence).message));

@@ -85,7 +85,7 @@ export function actionsToolkit(): Toolkit {
 /** Signs in (the ID token and the environment from the toolkit) and makes the clients for the job. */
 export function connectAzure(
   config: Config,
-  kit: Pick<Toolkit, 'getIDToken' | 'debug' | 'warning' | 'env'>,
+  kit: Pick<Toolkit, 'getIDToken' | 'debug' | 'warning' | 'info' | 'env'>,
 ): Connection {
   const auth = createCredential(config.auth, {
     getIDToken: (audience) => kit.getIDToken(audience),
@@ -102,6 +102,9 @@ export function connectAzure(
     apiVersion: config.apiVersion,
     userAgent: USER_AGENT,
     warn: kit.warning,
+    info: kit.info,
+    // A job busy with another operation is waited for as long as input 'timeout' says, else 10 min.
+    ...(config.timeoutSec ? { busyTimeoutMs: config.timeoutSec * 1000 } : {}),
   });
   let logs: LogsApi | undefined;
   return {

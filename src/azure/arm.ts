@@ -2,10 +2,14 @@
  * Azure access behind a small interface (`JobApi`), so the deploy and watch logic can be tested without
  * HTTP. The implementation uses the real @azure/arm-appcontainers operations (the modular SDK, imported per
  * operation group to keep the bundle and start-up small) and, for the few calls the SDK does not cover
- * (environments' resource group, container registries), the same authenticated pipeline.
+ * (environments' resource group, container registries, the generic resource list), the same authenticated
+ * pipeline. Every call goes through one pipeline (`armPipelineOptions`): the SDK's retries, plus a policy that
+ * reads every error shape Azure answers with, retries answers cut off mid-body, and backs off on a 429 that
+ * names no Retry-After. Long-running operations are polled with a backoff when Azure names no interval.
  */
 import type { TokenCredential } from '@azure/core-auth';
-import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import type { HttpClient, PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
+import type { OperationState, PollerLike } from '@azure/core-lro';
 import { createContainerAppsAPI, type ContainerAppsAPIContext } from '@azure/arm-appcontainers/api';
 import * as jobs from '@azure/arm-appcontainers/api/jobs';
 import { list as listExecutionsPaged } from '@azure/arm-appcontainers/api/jobsExecutions';
@@ -20,7 +24,7 @@ import type {
   ManagedEnvironment,
   Secret,
 } from '@azure/arm-appcontainers';
-import { codeOf, statusOf } from '../common/errors.js';
+import { ActionError, codeOf, JobBusyError, parseErrorBody, statusOf } from '../common/errors.js';
 import { parseResourceId } from '../common/ids.js';
 
 export type { Job, JobExecution, JobExecutionTemplate, JobPatchProperties, ManagedEnvironment, Secret };
@@ -54,12 +58,17 @@ export interface JobApi {
   startExecution(template?: JobExecutionTemplate): Promise<JobExecutionBase>;
   getExecution(name: string): Promise<JobExecution>;
   /**
-   * The newest executions first: the first page, or with `since`, every page until one reaches an execution that
-   * started before `since` (enough to reconcile a start).
+   * The job's executions, every page (nextLink followed; at most 1000), in no promised order: `since` (the caller's
+   * window) does not stop the paging early, because the list's order is not documented.
    */
   listRecentExecutions(since?: Date): Promise<JobExecution[]>;
   stopExecution(name: string): Promise<void>;
   getEnvironment(id: string): Promise<ManagedEnvironment>;
+  /**
+   * The container registries this identity can read in the subscription: the provider's list, or, when the
+   * identity may not list the subscription (a group-scoped role), the RBAC-filtered generic resource list (as the
+   * Azure CLI finds a registry), each registry then read by its ID.
+   */
   listRegistries(): Promise<RegistryInfo[]>;
   listRegistryCredentials(registryId: string): Promise<RegistryCredentialsResult>;
 }
@@ -82,6 +91,7 @@ export function fallbackApiVersion(error: unknown, current: string): string | un
 }
 
 /**
+ * (The pipeline's `armAnswerPolicy` reads problem details with `parseErrorBody`, which also keeps the traceId.)
  * The message of an RFC 7807 problem-details answer (`{type,title,status,traceId,errors}`), which Azure sends for
  * some validation failures instead of ARM's `{error:{code,message}}` (microsoft/azure-container-apps#861); undefined
  * for any other body.
@@ -99,24 +109,6 @@ export function problemDetailsMessage(body: unknown): string | undefined {
   return [title.trim(), found.join('; ')].filter(Boolean).join(' ');
 }
 
-/** The SDK reads only `error.message`: give it problem details in ARM's shape so Azure's words reach the user. */
-const problemDetailsAsArmError: PipelinePolicy = {
-  name: 'problemDetailsAsArmError',
-  async sendRequest(request, next) {
-    const response = await next(request);
-    if (response.status >= 400 && response.bodyAsText) {
-      let message: string | undefined;
-      try {
-        message = problemDetailsMessage(JSON.parse(response.bodyAsText));
-      } catch {
-        message = undefined; // not JSON: left to the SDK
-      }
-      if (message) response.bodyAsText = JSON.stringify({ error: { message } });
-    }
-    return response;
-  },
-};
-
 export interface AzureClientOptions {
   credential: TokenCredential;
   subscriptionId: string;
@@ -131,9 +123,153 @@ export interface AzureClientOptions {
   signal?: AbortSignal;
   /** Told once when the api-version falls back. */
   warn?(message: string): void;
+  /** One line when the action waits for Azure (a busy job, a role that is still propagating). */
+  info?(message: string): void;
+  /** How long a write waits for another operation on the job to finish (409 in progress); default 10 min. */
+  busyTimeoutMs?: number;
+  /** How long a write or start refused with 403 is retried, for a role granted moments ago; default 2 min. */
+  propagationWaitMs?: number;
+  /** The HTTP client under the pipeline (tests pass a fake; default Node's). */
+  httpClient?: HttpClient;
+  /** Time, for tests (default the system clock). */
+  clock?: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> };
+}
+
+/** Responses' Retry-After, for the long-running operation driver (the last answer that named one). */
+interface RetryAfterSeen {
+  ms?: number;
+}
+
+function retryAfterMsOf(value: string | undefined, now: number): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** An error the SDK's retry policy treats as a dropped connection (it retries those on every safe call). */
+function connectionLost(message: string, request: PipelineRequest): Error {
+  const error = new Error(message) as Error & { code: string; request: PipelineRequest };
+  error.name = 'RestError';
+  error.code = 'ECONNRESET';
+  Object.defineProperty(error, 'request', { value: request, enumerable: false });
+  return error;
+}
+
+/** Delay before retry `attempt` (1, 2, …) of a 429 that named no Retry-After: 2, 4, 8 … s, at most 30 s. */
+export function throttleBackoffSec(attempt: number): number {
+  return Math.min(30, 2 ** Math.max(1, attempt));
+}
+
+/**
+ * The policy every ARM call goes through (per try, inside the SDK's retry policy):
+ * - an error answer in any shape (ARM's, RFC 7807 problem details, text, an HTML page from a gateway, nothing)
+ *   is rewritten to ARM's `{error: {code, message}}` with its details in the message, so the SDK's errors keep
+ *   Azure's code, message and details instead of "Unexpected status code: 400";
+ * - an answer whose body was cut off (the connection dropped mid-body, or JSON that ends early) becomes a dropped
+ *   connection, which the retry policy retries (the start goes through a pipeline without retries, and its caller
+ *   reconciles a lost answer);
+ * - a 429 without Retry-After gets one (2, 4, 8 … s), so the SDK's throttling retry waits instead of failing.
+ */
+export function armAnswerPolicy(seen: RetryAfterSeen = {}): PipelinePolicy {
+  const throttled = new WeakMap<PipelineRequest, number>();
+  return {
+    name: 'armAnswers',
+    async sendRequest(request, next): Promise<PipelineResponse> {
+      let response: PipelineResponse;
+      try {
+        response = await next(request);
+      } catch (error) {
+        const e = error as { code?: string; statusCode?: number; message?: string };
+        if (e?.code === 'PARSE_ERROR' && e.statusCode === undefined) {
+          throw connectionLost(`the connection closed before the whole answer arrived (${e.message ?? ''})`, request);
+        }
+        throw error;
+      }
+      const type = response.headers.get('content-type') ?? '';
+      if (response.status >= 400) {
+        const parsed = parseErrorBody(response.status, type, response.bodyAsText ?? undefined);
+        response.bodyAsText = JSON.stringify({ error: parsed });
+        response.headers.set('content-type', 'application/json; charset=utf-8');
+        if (response.status === 429 && !response.headers.get('retry-after')) {
+          const attempt = (throttled.get(request) ?? 0) + 1;
+          throttled.set(request, attempt);
+          response.headers.set('retry-after', String(throttleBackoffSec(attempt)));
+        }
+        return response;
+      }
+      const text = response.bodyAsText;
+      if (text && /json/i.test(type)) {
+        try {
+          JSON.parse(text);
+        } catch {
+          throw connectionLost(`the answer ended before its JSON body was complete (HTTP ${response.status})`, request);
+        }
+      }
+      const after = retryAfterMsOf(response.headers.get('retry-after'), Date.now());
+      if (after !== undefined) seen.ms = after;
+      return response;
+    },
+  };
+}
+
+/** Client options every ARM client of the action uses (jobs, executions, registries, logs): one HTTP path. */
+export function armPipelineOptions(seen?: RetryAfterSeen): {
+  additionalPolicies: { policy: PipelinePolicy; position: 'perRetry' }[];
+} {
+  return { additionalPolicies: [{ policy: armAnswerPolicy(seen), position: 'perRetry' }] };
+}
+
+/** Poll delay of a long-running operation that names no Retry-After: 1, 2, 4, 8, then 15 s. */
+export function lroBackoffMs(poll: number): number {
+  return Math.min(15_000, 1000 * 2 ** Math.max(0, poll));
+}
+
+/**
+ * Drives a long-running operation to its end: waits Retry-After when Azure names one, else 1, 2, 4, 8 … 15 s
+ * between polls (not a fixed interval). The poller is per call: nothing is cached by the operation's URL, which
+ * Azure reuses per job.
+ */
+export async function pollToEnd<T>(
+  poller: PollerLike<OperationState<T>, T>,
+  seen: RetryAfterSeen,
+  sleep: (ms: number) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<T> {
+  seen.ms = undefined;
+  await poller.submitted();
+  for (let poll = 0; !poller.isDone; poll++) {
+    const wait = seen.ms ?? lroBackoffMs(poll);
+    seen.ms = undefined;
+    await sleep(wait);
+    await poller.poll(signal ? { abortSignal: signal } : {});
+  }
+  return poller.pollUntilDone();
 }
 
 const REGISTRY_API_VERSION = '2023-07-01';
+const RESOURCES_API_VERSION = '2021-04-01';
+/** At most this many pages of one list (a guard against a nextLink loop). */
+const MAX_PAGES = 100;
+
+/** 409 codes for "another operation on this job is in progress" (the real one, and the container-app variant). */
+const BUSY_CODES = new Set(['ContainerAppsJobOperationInProgress', 'ContainerAppLockConflict', 'OperationInProgress']);
+
+export function isJobBusy(error: unknown): boolean {
+  if (statusOf(error) !== 409) return false;
+  const message = error instanceof Error ? error.message : '';
+  return BUSY_CODES.has(codeOf(error) ?? '') || /operation in progress|modification is in progress/i.test(message);
+}
+
+/** A 403 that a role granted moments ago may still cure (Azure's RBAC takes up to a few minutes to apply). */
+export function isPropagationCandidate(error: unknown): boolean {
+  return statusOf(error) === 403 && /AuthorizationFailed/.test(codeOf(error) ?? '');
+}
+
+function minutes(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`;
+}
 
 export function jobResourceId(subscriptionId: string, resourceGroup: string, jobName: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/jobs/${jobName}`;
@@ -141,13 +277,165 @@ export function jobResourceId(subscriptionId: string, resourceGroup: string, job
 
 export { parseResourceId };
 
+type Clock = NonNullable<AzureClientOptions['clock']>;
+
+/**
+ * A write or start that Azure refused with 403 right after a role was granted: retried for a bounded time
+ * (role assignments take a few minutes to apply everywhere), said once; then the 403 is the error. Reads are not
+ * retried: where a refused read only skips an optional check, its caller says so.
+ */
+async function patiently<T>(o: AzureClientOptions, clock: Clock, what: string, call: () => Promise<T>): Promise<T> {
+  const limit = o.propagationWaitMs ?? 120_000;
+  const until = clock.now() + limit;
+  let delay = 5000;
+  let told = false;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isPropagationCandidate(error) || clock.now() >= until) throw error;
+      if (!told) {
+        o.info?.(
+          `Azure refused to ${what} job '${o.jobName}' (403 ${codeOf(error)}); a role granted in the last few minutes can take a while to apply, so this step retries for up to ${minutes(limit)} before failing.`,
+        );
+        told = true;
+      }
+      await clock.sleep(Math.max(0, Math.min(delay, until - clock.now())), o.signal);
+      delay = Math.min(delay * 2, 30_000);
+    }
+  }
+}
+
+/**
+ * A write refused because another operation on the job is in progress (409): waits, bounded, until the job's
+ * provisioning state is final, then throws JobBusyError so the caller plans its change again against the job
+ * as it is then.
+ */
+async function waitUntilIdle(
+  o: AzureClientOptions,
+  clock: Clock,
+  error: unknown,
+  readJob: () => Promise<Job | undefined>,
+): Promise<never> {
+  const limit = o.busyTimeoutMs ?? 600_000;
+  const message = error instanceof Error ? error.message : String(error);
+  const i = message.indexOf("OperationId: '");
+  const op = i >= 0 ? message.slice(i + 14, message.indexOf("'", i + 14)) : '';
+  o.info?.(
+    `Job '${o.jobName}' has another change in progress in Azure${op ? ` (operation ${op})` : ''}: waiting up to ${minutes(limit)} for it to finish, then applying this step's change to the job as it is then.`,
+  );
+  const until = clock.now() + limit;
+  for (let poll = 0; ; poll++) {
+    await clock.sleep(Math.max(0, Math.min(lroBackoffMs(poll), until - clock.now())), o.signal);
+    const job = await readJob();
+    const state = (job?.provisioningState ?? '').toLowerCase();
+    if (state !== 'inprogress' && state !== 'deleting') {
+      throw new JobBusyError(
+        `Job '${o.jobName}' was changed by another operation while this step was writing it (Azure: ${codeOf(error)}: ${message}); that operation has finished (${job?.provisioningState ?? 'job gone'}): rerun the step to apply its change to the job as it is now.`,
+      );
+    }
+    if (clock.now() >= until) {
+      throw new ActionError(
+        `Job '${o.jobName}' in resource group '${o.resourceGroup}' is still busy with another operation after ${minutes(limit)} (Azure: ${codeOf(error)}: ${message}): check its activity log in the portal and rerun the step when the operation has finished, or raise input 'timeout'.`,
+      );
+    }
+  }
+}
+
+type RawJson = (method: 'GET' | 'POST', path: string, query: Record<string, string>) => Promise<unknown>;
+
+/** A JSON call through the client's pipeline for what the SDK does not cover; non-2xx throws with Azure's code. */
+function rawJsonOf(getContext: () => ContainerAppsAPIContext, signal: AbortSignal | undefined): RawJson {
+  return async (method, path, query) => {
+    const resource = getContext().path(path);
+    const params = { queryParameters: query, abortSignal: signal, skipUrlEncoding: true };
+    const response = method === 'GET' ? await resource.get(params) : await resource.post(params);
+    if (!/^2\d\d$/.test(response.status)) {
+      const body = response.body as { error?: { code?: string; message?: string } } | undefined;
+      const err = new Error(body?.error?.message ?? `HTTP ${response.status}`) as Error & {
+        statusCode: number;
+        code?: string;
+      };
+      err.statusCode = Number(response.status);
+      err.code = body?.error?.code;
+      throw err;
+    }
+    return response.body;
+  };
+}
+
+/** Every item of a paged ARM list, following nextLink (with the api-version and $skiptoken it carries). */
+async function listAll<T>(raw: RawJson, path: string, query: Record<string, string>): Promise<T[]> {
+  const found: T[] = [];
+  let next: { path: string; query: Record<string, string> } | undefined = { path, query };
+  for (let page = 0; next && page < MAX_PAGES; page++) {
+    const body = (await raw('GET', next.path, next.query)) as { value?: T[]; nextLink?: string };
+    found.push(...(body.value ?? []));
+    if (!body.nextLink) break;
+    const url = new URL(body.nextLink);
+    const q: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) q[k] = encodeURIComponent(v);
+    next = { path: url.pathname, query: q };
+  }
+  return found;
+}
+
+type RegistryWire = { id: string; name: string; properties?: { loginServer?: string; adminUserEnabled?: boolean } };
+
+function registryInfo(r: RegistryWire): RegistryInfo {
+  return {
+    id: r.id,
+    name: r.name,
+    loginServer: (r.properties?.loginServer ?? '').toLowerCase(),
+    adminUserEnabled: r.properties?.adminUserEnabled === true,
+  };
+}
+
+/**
+ * The registries this identity can read: the provider's list of the subscription, or, when a group-scoped
+ * identity may not list the subscription (403), the RBAC-filtered generic resource list (as `az acr show` finds
+ * a registry), each registry then read by its ID.
+ */
+async function listRegistriesOf(raw: RawJson, subscriptionId: string): Promise<RegistryInfo[]> {
+  const query = { 'api-version': REGISTRY_API_VERSION };
+  try {
+    const all = await listAll<RegistryWire>(
+      raw,
+      `/subscriptions/${subscriptionId}/providers/Microsoft.ContainerRegistry/registries`,
+      query,
+    );
+    return all.map(registryInfo);
+  } catch (error) {
+    if (statusOf(error) !== 403) throw error;
+  }
+  const visible = await listAll<{ id: string }>(raw, `/subscriptions/${subscriptionId}/resources`, {
+    'api-version': RESOURCES_API_VERSION,
+    $filter: encodeURIComponent(`resourceType eq 'Microsoft.ContainerRegistry/registries'`),
+  });
+  const found: RegistryInfo[] = [];
+  for (const r of visible) {
+    const body = await raw('GET', r.id, query).catch((error: unknown) => {
+      if (statusOf(error) === 403 || statusOf(error) === 404) return undefined;
+      throw error;
+    });
+    if (body) found.push(registryInfo(body as RegistryWire));
+  }
+  return found;
+}
+
 export function createJobApi(options: AzureClientOptions): JobApi {
   const { credential, subscriptionId, resourceGroup, jobName } = options;
+  const clock: Clock = options.clock ?? {
+    now: () => Date.now(),
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  };
+  const seen: RetryAfterSeen = {};
   const common = {
     endpoint: options.endpoint,
     credentials: { scopes: [options.scope] },
     userAgentOptions: { userAgentPrefix: options.userAgent ?? 'deploy-container-apps-job' },
-    additionalPolicies: [{ policy: problemDetailsAsArmError, position: 'perCall' as const }],
+    ...armPipelineOptions(seen),
+    ...(options.httpClient ? { httpClient: options.httpClient } : {}),
   };
   let apiVersion = options.apiVersion ?? KNOWN_API_VERSIONS[0]!;
   let context: ContainerAppsAPIContext;
@@ -178,25 +466,23 @@ export function createJobApi(options: AzureClientOptions): JobApi {
       return call();
     }
   };
-  const poll = { updateIntervalInMs: options.pollIntervalMs ?? 1000, abortSignal: options.signal };
   const req = { abortSignal: options.signal };
-
-  const rawJson = async (method: 'GET' | 'POST', path: string, apiVersion: string): Promise<unknown> => {
-    const resource = context.path(path);
-    const params = { queryParameters: { 'api-version': apiVersion }, abortSignal: options.signal };
-    const response = method === 'GET' ? await resource.get(params) : await resource.post(params);
-    if (!/^2\d\d$/.test(response.status)) {
-      const body = response.body as { error?: { code?: string; message?: string } } | undefined;
-      const err = new Error(body?.error?.message ?? `Unexpected status code: ${response.status}`) as Error & {
-        statusCode: number;
-        code?: string;
-      };
-      err.statusCode = Number(response.status);
-      err.code = body?.error?.code;
-      throw err;
+  const lro = <T>(start: () => PollerLike<OperationState<T>, T>): Promise<T> =>
+    pollToEnd(start(), seen, (ms) => clock.sleep(ms, options.signal), options.signal);
+  const readJob = (): Promise<Job | undefined> =>
+    jobs.get(context, resourceGroup, jobName, req).catch((e: unknown) => {
+      if (statusOf(e) === 404) return undefined;
+      throw e;
+    });
+  const write = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await patiently(options, clock, what, () => versioned(call));
+    } catch (error) {
+      if (isJobBusy(error)) return waitUntilIdle(options, clock, error, readJob);
+      throw error;
     }
-    return response.body;
   };
+  const rawJson = rawJsonOf(() => context, options.signal);
 
   return {
     subscriptionId,
@@ -216,27 +502,29 @@ export function createJobApi(options: AzureClientOptions): JobApi {
         }
       }),
     createJob: (job) =>
-      versioned(() => jobs.createOrUpdate(context, resourceGroup, jobName, job, poll).pollUntilDone()),
-    updateJob: (patch) => versioned(() => jobs.update(context, resourceGroup, jobName, patch, poll).pollUntilDone()),
+      write('create', () => lro(() => jobs.createOrUpdate(context, resourceGroup, jobName, job, req))),
+    updateJob: (patch) => write('update', () => lro(() => jobs.update(context, resourceGroup, jobName, patch, req))),
     listSecrets: () => versioned(async () => (await jobs.listSecrets(context, resourceGroup, jobName, req)).value),
     startExecution: (template) =>
-      versioned(() =>
-        jobs.start(noRetry, resourceGroup, jobName, { ...poll, ...(template ? { template } : {}) }).pollUntilDone(),
+      patiently(options, clock, 'start', () =>
+        versioned(() =>
+          lro(() => jobs.start(noRetry, resourceGroup, jobName, { ...req, ...(template ? { template } : {}) })),
+        ),
       ),
     getExecution: (name) => versioned(() => jobExecution(context, resourceGroup, jobName, name, req)),
     listRecentExecutions: (since) =>
       versioned(async () => {
-        const found: JobExecution[] = [];
+        const all: JobExecution[] = [];
+        let pages = 0;
         for await (const page of listExecutionsPaged(context, resourceGroup, jobName, req).byPage()) {
-          found.push(...page);
-          const older = (e: JobExecution): boolean => !!e.startTime && new Date(e.startTime) < since!;
-          if (!since || page.length === 0 || page.some(older) || found.length >= 1000) break;
+          all.push(...page);
+          if (++pages >= MAX_PAGES || all.length >= 1000) break;
         }
-        return found;
+        return since ? all.filter((e) => !e.startTime || new Date(e.startTime) >= since) : all;
       }),
     stopExecution: (name) =>
       versioned(async () => {
-        await jobs.stopExecution(context, resourceGroup, jobName, name, poll).pollUntilDone();
+        await lro(() => jobs.stopExecution(context, resourceGroup, jobName, name, req));
       }),
     getEnvironment: (id) =>
       versioned(() => {
@@ -247,37 +535,11 @@ export function createJobApi(options: AzureClientOptions): JobApi {
             : { ...context, subscriptionId: parsed.subscriptionId };
         return getManagedEnvironment(envContext, parsed.resourceGroup, parsed.name, req);
       }),
-    async listRegistries() {
-      const found: RegistryInfo[] = [];
-      let path: string | undefined =
-        `/subscriptions/${subscriptionId}/providers/Microsoft.ContainerRegistry/registries`;
-      let version = REGISTRY_API_VERSION;
-      while (path) {
-        const body = (await rawJson('GET', path, version)) as {
-          value?: { id: string; name: string; properties?: { loginServer?: string; adminUserEnabled?: boolean } }[];
-          nextLink?: string;
-        };
-        for (const r of body.value ?? []) {
-          found.push({
-            id: r.id,
-            name: r.name,
-            loginServer: (r.properties?.loginServer ?? '').toLowerCase(),
-            adminUserEnabled: r.properties?.adminUserEnabled === true,
-          });
-        }
-        if (body.nextLink) {
-          const next = new URL(body.nextLink);
-          version = next.searchParams.get('api-version') ?? version;
-          next.searchParams.delete('api-version');
-          path = next.pathname + (next.search ? next.search : '');
-        } else {
-          path = undefined;
-        }
-      }
-      return found;
-    },
+    listRegistries: () => listRegistriesOf(rawJson, subscriptionId),
     async listRegistryCredentials(registryId) {
-      const body = (await rawJson('POST', `${registryId}/listCredentials`, REGISTRY_API_VERSION)) as {
+      const body = (await rawJson('POST', `${registryId}/listCredentials`, {
+        'api-version': REGISTRY_API_VERSION,
+      })) as {
         username?: string;
         passwords?: { name?: string; value?: string }[];
       };

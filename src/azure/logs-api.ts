@@ -12,6 +12,7 @@ import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { TokenCredential } from '@azure/core-auth';
 import { createContainerAppsAPI } from '@azure/arm-appcontainers/api';
+import { armPipelineOptions } from './arm.js';
 
 /** The api-version of the log-stream calls on ARM (the preview the Azure CLI uses for them). */
 export const LOGS_API_VERSION = '2023-11-02-preview';
@@ -166,6 +167,8 @@ export function createLogsApi(options: LogsApiOptions): LogsApi {
     endpoint: options.armEndpoint,
     credentials: { scopes: [options.armScope] },
     userAgentOptions: { userAgentPrefix: options.userAgent ?? 'deploy-container-apps-job' },
+    // The same answer handling as every other ARM call (error shapes, cut-off answers, 429 without Retry-After).
+    ...armPipelineOptions(),
   });
   const jobPath = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/jobs/${jobName}`;
 
@@ -270,12 +273,26 @@ export function createLogsApi(options: LogsApiOptions): LogsApi {
       return { columns: (table?.columns ?? []).map((c) => c.name ?? ''), rows: table?.rows ?? [] };
     },
     async findWorkspace(customerId) {
-      const body = (await arm(
-        'GET',
-        `/subscriptions/${subscriptionId}/providers/Microsoft.OperationalInsights/workspaces`,
-        WORKSPACES_API_VERSION,
-      )) as { value?: { id?: string; properties?: { customerId?: string } }[] };
-      return (body.value ?? []).find((w) => w.properties?.customerId?.toLowerCase() === customerId.toLowerCase())?.id;
+      // Every page (nextLink), not only the first.
+      let path: string | undefined =
+        `/subscriptions/${subscriptionId}/providers/Microsoft.OperationalInsights/workspaces`;
+      let version = WORKSPACES_API_VERSION;
+      for (let page = 0; path && page < 100; page++) {
+        const body = (await arm('GET', path, version)) as {
+          value?: { id?: string; properties?: { customerId?: string } }[];
+          nextLink?: string;
+        };
+        const found = (body.value ?? []).find(
+          (w) => w.properties?.customerId?.toLowerCase() === customerId.toLowerCase(),
+        );
+        if (found?.id) return found.id;
+        if (!body.nextLink) break;
+        const next = new URL(body.nextLink);
+        version = next.searchParams.get('api-version') ?? version;
+        next.searchParams.delete('api-version');
+        path = next.pathname + next.search;
+      }
+      return undefined;
     },
   };
 }

@@ -105,6 +105,38 @@ export function exitInfo(execution: JobExecution | undefined): { exitCode?: numb
   return zero ?? {};
 }
 
+/**
+ * The exit code from the platform's system events ("Container 'c' was terminated with exit code '1' and reason
+ * 'ProcessExited'"), for api-versions before 2026-07-01, whose executions carry no detailedStatus: the first
+ * non-zero code, else 0 when a container reported one.
+ */
+export function exitFromEvents(events: { message: string; replica?: string }[]): {
+  exitCode?: number;
+  exitFrom?: string;
+} {
+  let zero: { exitCode: number; exitFrom: string } | undefined;
+  for (const e of events) {
+    const m = /Container '([^']*)' was terminated with exit code '(\d{1,5})'/.exec(e.message);
+    if (!m) continue;
+    const code = Number(m[2]);
+    const from = `${e.replica ?? 'replica'}/${m[1]}`;
+    if (code !== 0) return { exitCode: code, exitFrom: from };
+    zero ??= { exitCode: 0, exitFrom: from };
+  }
+  return zero ?? {};
+}
+
+/** A suspended job (runningState Suspended) does not run executions: say how to resume it, before any start. */
+export function assertNotSuspended(
+  api: Pick<JobApi, 'jobName' | 'resourceGroup' | 'jobId'>,
+  job: Job | undefined,
+): void {
+  if ((job?.runningState ?? '').toLowerCase() !== 'suspended') return;
+  throw new ActionError(
+    `Job '${api.jobName}' in resource group '${api.resourceGroup}' is suspended (runningState Suspended), so it cannot start an execution: resume it with \`az rest --method post --url "${api.jobId}/resume?api-version=2026-07-01"\` (the Resume action of the job's REST API) or in the portal, then rerun the step.`,
+  );
+}
+
 function durationOf(execution: JobExecution | undefined, fallbackEnd: number): number | undefined {
   const start = execution?.startTime ? new Date(execution.startTime).getTime() : undefined;
   if (start === undefined || Number.isNaN(start)) return undefined;
@@ -204,6 +236,7 @@ export async function startExecution(
   deps: StartDeps,
 ): Promise<JobExecutionBase> {
   const { clock, log } = deps;
+  assertNotSuspended(api, deps.job);
   const sent = template ?? (deps.job?.template?.containers ? { containers: deps.job.template.containers } : undefined);
   for (let attempt = 1; ; attempt++) {
     const sentAt = clock.now();
@@ -272,6 +305,7 @@ export async function watchExecution(api: JobApi, name: string, options: WatchOp
   let failures = 0;
   let failingSince = started;
   let lastHeartbeat = started;
+  let saidUnknown = false;
 
   for (;;) {
     if (signal?.aborted) return cancel(api, name, last, options);
@@ -297,6 +331,11 @@ export async function watchExecution(api: JobApi, name: string, options: WatchOp
     } else if (now - lastHeartbeat >= 60_000) {
       log.info(`Execution ${name}: still ${status ?? 'starting'} (${Math.round((now - started) / 1000)} s)`);
       lastHeartbeat = now;
+    }
+    if (!saidUnknown && status?.toLowerCase() === 'unknown') {
+      // Not a final state: Azure lost track for a while; the deadline still applies.
+      log.info(`Azure reports the execution's status as Unknown; waiting.`);
+      saidUnknown = true;
     }
     if (isFinal(status)) return outcomeOf(canonicalFinal(status), last, now);
     if (now >= deadline) return timeout(api, name, last, options);

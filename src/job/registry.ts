@@ -113,7 +113,7 @@ export async function decidePull(
   const registry = registries.find((r) => r.loginServer === server);
   if (!registry) {
     throw new ActionError(
-      `The image is on registry '${server}', which is not in subscription '${deps.api.subscriptionId}' or not visible to this identity: set input 'registry-identity' to an identity with the AcrPull role on it (or registry-username and registry-password).`,
+      `The image is on registry '${server}', which is not in subscription '${deps.api.subscriptionId}' or which this identity cannot read (finding it needs 'Microsoft.ContainerRegistry/registries/read' on the registry: Reader or Contributor on it or its resource group; AcrPull does not include it): set input 'registry-identity' to an identity with the AcrPull role on it (or registry-username and registry-password), or grant that read permission.`,
     );
   }
   if (!registry.adminUserEnabled) {

@@ -134,11 +134,12 @@ export const errors = {
     ),
   notFoundRoute: (path: string): ArmError =>
     new ArmError(404, 'NotFound', `No HTTP resource was found that matches the request URI '${path}'.`),
-  conflictInProgress: (name: string): ArmError =>
+  // azure helper: the jobs wording, as recorded in hashicorp/terraform-provider-azurerm#31796 (field evidence).
+  conflictInProgress: (name: string, operationId = ''): ArmError =>
     new ArmError(
       409,
-      'ContainerAppLockConflict',
-      `Cannot modify container App '${name}' because another modification is in progress. Please retry the operation.`,
+      'ContainerAppsJobOperationInProgress',
+      `Cannot modify a container apps job '${name}' because there is an active provisioning operation in progress. OperationId: '${operationId}'`,
     ),
   throttled: (kind: string, sub: string, actor: string, retryAfterSec: number): ArmError =>
     new ArmError(

@@ -51,7 +51,7 @@ export interface HostContext {
 // Faults
 // ---------------------------------------------------------------------------------------------
 
-export type FaultKind = 'status' | 'drop-before' | 'drop-after' | 'latency';
+export type FaultKind = 'status' | 'drop-before' | 'drop-after' | 'latency' | 'raw' | 'drop-mid-body';
 
 /** Which requests a fault applies to. Everything omitted matches. */
 export interface FaultMatch {
@@ -75,7 +75,12 @@ export type FaultAction =
   /** Let the host act (state changes happen), then reset the connection instead of answering. */
   | { kind: 'drop-after' }
   /** Wait this long, then handle normally. Combines with one other fault. */
-  | { kind: 'latency'; ms: number };
+  | { kind: 'latency'; ms: number }
+  // azure helper (field evidence): answers in shapes other than the host's error body, and a cut-off answer.
+  /** Answer with exactly this body and content type (HTML from a gateway, plain text, problem details, ''). */
+  | { kind: 'raw'; status: number; body: string; contentType?: string; retryAfterSec?: number }
+  /** Let the host act, send its headers and the first half of its body, then reset the connection. */
+  | { kind: 'drop-mid-body' };
 
 export type FaultSpec = FaultMatch & FaultAction;
 
@@ -176,6 +181,12 @@ function toAction(spec: FaultSpec): FaultAction {
     }
     case 'latency':
       return { kind: 'latency', ms: spec.ms };
+    case 'raw': {
+      const a: FaultAction = { kind: 'raw', status: spec.status, body: spec.body };
+      if (spec.contentType !== undefined) a.contentType = spec.contentType;
+      if (spec.retryAfterSec !== undefined) a.retryAfterSec = spec.retryAfterSec;
+      return a;
+    }
     default:
       return { kind: spec.kind };
   }
@@ -297,6 +308,23 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       sendJson(res, action.status, errBody, h);
       return;
     }
+    if (action?.kind === 'raw') {
+      entry.fault = 'raw';
+      const h: Record<string, string> = { 'content-length': String(Buffer.byteLength(action.body)) };
+      if (action.contentType) h['content-type'] = action.contentType;
+      if (action.retryAfterSec !== undefined) h['retry-after'] = String(action.retryAfterSec);
+      finish(action.status);
+      res.writeHead(action.status, h);
+      res.end(action.body);
+      return;
+    }
+    if (action?.kind === 'drop-mid-body') {
+      entry.fault = 'drop-mid-body';
+      cutResponse(res, () => {
+        finish(res.statusCode);
+        req.socket.destroy();
+      });
+    }
     const dropAfter = action?.kind === 'drop-after';
     if (dropAfter) {
       entry.fault = 'drop-after';
@@ -360,6 +388,18 @@ export async function startHost(opts: HostOptions): Promise<Host> {
  * Makes `res` record what the handler would send without sending anything; `onEnd` runs when the handler
  * ends the response (the caller then resets the connection).
  */
+/** azure helper: sends the headers and the first half of the body the host ends with, then calls `onCut`. */
+function cutResponse(res: ServerResponse, onCut: () => void): void {
+  const r = res as unknown as Record<string, unknown>;
+  const write = res.write.bind(res) as (chunk: Buffer, cb: () => void) => boolean;
+  r.end = (...args: unknown[]) => {
+    const chunk = args.find((a) => typeof a === 'string' || Buffer.isBuffer(a)) as string | Buffer | undefined;
+    const buf = chunk === undefined ? Buffer.alloc(0) : Buffer.from(chunk);
+    write(buf.subarray(0, Math.floor(buf.length / 2)), () => setTimeout(onCut, 20));
+    return res;
+  };
+}
+
 function swallowResponse(res: ServerResponse, onEnd: () => void): void {
   let ended = false;
   const r = res as unknown as Record<string, unknown>;

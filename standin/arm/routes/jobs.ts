@@ -260,7 +260,7 @@ export function touch(arm: Arm, job: JobRecord, p: Principal): void {
 }
 
 export function ensureNotBusy(arm: Arm, job: JobRecord): void {
-  if (job.pendingOp && !job.pendingOp.done) throw errors.conflictInProgress(job.name);
+  if (job.pendingOp && !job.pendingOp.done) throw errors.conflictInProgress(job.name, job.pendingOp.id);
 }
 
 export function putJob(arm: Arm, c: Call): Reply {

@@ -68,6 +68,8 @@ export function resourceRoutes(arm: Arm): Route[] {
       'Microsoft.App/managedEnvironments/read',
       (c) => getEnvironment(arm, c),
     ),
+    // azure helper: the generic resource list, filtered by what the caller may read (as `az acr show` uses it)
+    r('GET', `${S}/resources`, 'Microsoft.Resources', 'resources', undefined, (c) => listResources(arm, c)),
     r(
       'GET',
       `${S}/providers/Microsoft.ContainerRegistry/registries`,
@@ -102,6 +104,53 @@ export function resourceRoutes(arm: Arm): Route[] {
       (p) => `/subscriptions/${p.sub}/resourceGroups/${p.rg}/providers/Microsoft.ContainerRegistry/registries/${p.reg}`,
     ),
   ];
+}
+
+/** azure helper: page size of the generic resource list (`GET /subscriptions/{s}/resources`), nextLink/$skiptoken. */
+export const resourcesPaging = { pageSize: 1000 };
+
+/**
+ * azure helper: `GET /subscriptions/{s}/resources[?$filter=resourceType eq '…']`: the registries, environments and
+ * jobs the caller may read (each by its type's read action at the resource's own scope), as ARM filters by RBAC
+ * rather than refusing the list. Only the resourceType filter is understood.
+ */
+export function listResources(arm: Arm, c: Call): Reply {
+  const filter = c.url.searchParams.get('$filter') ?? '';
+  const wanted = /resourceType eq '([^']*)'/i.exec(filter)?.[1]?.toLowerCase();
+  const all: { id: string; name: string; type: string; location: string }[] = [
+    ...[...arm.registries.values()].map((x) => ({
+      id: x.id,
+      name: x.name,
+      type: 'Microsoft.ContainerRegistry/registries',
+      location: x.location,
+    })),
+    ...[...arm.environments.values()].map((x) => ({
+      id: x.id,
+      name: x.name,
+      type: 'Microsoft.App/managedEnvironments',
+      location: x.location,
+    })),
+    ...[...arm.jobs.values()].map((x) => ({
+      id: x.id,
+      name: x.name,
+      type: 'Microsoft.App/jobs',
+      location: String(x.spec.location ?? ''),
+    })),
+  ];
+  const visible = all.filter(
+    (x) =>
+      (wanted === undefined || x.type.toLowerCase() === wanted) &&
+      isAuthorized(arm.roleAssignments, c.principal, `${x.type}/read`, x.id),
+  );
+  const skip = Number(c.url.searchParams.get('$skiptoken') ?? '0') || 0;
+  const size = Math.max(1, resourcesPaging.pageSize);
+  const body: JsonObject = { value: visible.slice(skip, skip + size) };
+  if (skip + size < visible.length) {
+    const q = new URLSearchParams({ 'api-version': c.apiVersion, $skiptoken: String(skip + size) });
+    if (filter) q.set('$filter', filter);
+    body.nextLink = `${c.base}${c.url.pathname}?${q.toString()}`;
+  }
+  return { status: 200, body };
 }
 
 export function subscriptionView(arm: Arm): JsonObject {
