@@ -104,7 +104,9 @@ describe('transport faults and paging', () => {
       expect(r.log).toMatch(/was started by that request; following it/);
       // Three executions, one per page: the reconciliation read every page.
       expect(arm.listExecutions(bed.world.resourceGroup, job)).toHaveLength(3);
-      expect(r.arm.filter((q) => q.method === 'GET' && q.path.endsWith('/executions')).length).toBeGreaterThanOrEqual(3);
+      expect(r.arm.filter((q) => q.method === 'GET' && q.path.endsWith('/executions')).length).toBeGreaterThanOrEqual(
+        3,
+      );
     } finally {
       arm.executionsPageSize = 100;
     }
@@ -157,19 +159,31 @@ describe('suspended jobs and roles', () => {
     });
     // The grant "arrives" once Azure has refused the first start.
     const granted = requestSeen((q) => q.method === 'POST' && q.path.endsWith('/start') && q.status === 403).then(() =>
-      arm.addRoleAssignment({ principalId: bed.world.objectId, role: 'Contributor', scope: `/subscriptions/${bed.world.subscriptionId}` }),
+      arm.addRoleAssignment({
+        principalId: bed.world.objectId,
+        role: 'Contributor',
+        scope: `/subscriptions/${bed.world.subscriptionId}`,
+      }),
     );
     try {
       const r = await bed.run({ 'job-name': job, start: 'true', logs: 'false' });
       expect(r.errors).toEqual([]);
       expect(r.outputs['execution-status']).toBe('Succeeded');
-      expect(r.log.match(/Azure refused to start job .* \(403 AuthorizationFailed\); a role granted in the last few minutes/g)).toHaveLength(1);
+      expect(
+        r.log.match(
+          /Azure refused to start job .* \(403 AuthorizationFailed\); a role granted in the last few minutes/g,
+        ),
+      ).toHaveLength(1);
       expect(arm.listExecutions(bed.world.resourceGroup, job)).toHaveLength(1);
     } finally {
       arm.removeRoleAssignment(reader);
       const added = await granted;
       arm.removeRoleAssignment(added);
-      arm.addRoleAssignment({ principalId: bed.world.objectId, role: 'Contributor', scope: `/subscriptions/${bed.world.subscriptionId}` });
+      arm.addRoleAssignment({
+        principalId: bed.world.objectId,
+        role: 'Contributor',
+        scope: `/subscriptions/${bed.world.subscriptionId}`,
+      });
     }
   });
 
@@ -208,7 +222,11 @@ describe('api-versions without detailedStatus', () => {
     const job = await newJob();
     bed.standIn.arm.setApiVersions(['2023-11-02-preview', '2024-03-01', '2025-01-01', '2025-07-01', '2026-01-01']);
     try {
-      bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, job, { durationMs: 600, outcome: 'Failed', exitCode: 3 });
+      bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, job, {
+        durationMs: 600,
+        outcome: 'Failed',
+        exitCode: 3,
+      });
       const r = await bed.run({ 'job-name': job, start: 'true' });
       expect(r.exitCode).toBe(1);
       expect(r.outputs['execution-status']).toBe('Failed');

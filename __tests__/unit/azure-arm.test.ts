@@ -5,7 +5,12 @@
  * RBAC-filtered generic resource list.
  */
 import { describe, expect, it } from 'vitest';
-import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
+import {
+  createHttpHeaders,
+  type HttpClient,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
 import type { OperationState, PollerLike } from '@azure/core-lro';
 import { createJobApi, lroBackoffMs, pollToEnd, type AzureClientOptions } from '../../src/azure/arm.ts';
 import { describeAzureError, JobBusyError } from '../../src/common/errors.ts';
@@ -39,7 +44,8 @@ function scripted(route: Route): { client: HttpClient; seen: string[] } {
       if (a.fail) throw a.fail;
       const headers = createHttpHeaders(a.headers ?? {});
       const text = a.text ?? (a.body === undefined ? '' : JSON.stringify(a.body));
-      if (!headers.has('content-type') && text) headers.set('content-type', a.type ?? 'application/json; charset=utf-8');
+      if (!headers.has('content-type') && text)
+        headers.set('content-type', a.type ?? 'application/json; charset=utf-8');
       return { status: a.status, headers, request, bodyAsText: text };
     },
   };
@@ -162,7 +168,11 @@ describe('transport faults', () => {
 
 describe('paging', () => {
   it('follows nextLink through every page of the executions list', async () => {
-    const exec = (n: number) => ({ id: `${JOB_PATH}/executions/e${n}`, name: `e${n}`, properties: { status: 'Succeeded' } });
+    const exec = (n: number) => ({
+      id: `${JOB_PATH}/executions/e${n}`,
+      name: `e${n}`,
+      properties: { status: 'Succeeded' },
+    });
     const { jobApi, seen } = api((_req, url) => {
       if (!url.pathname.endsWith('/executions')) return undefined;
       const page = Number(url.searchParams.get('$skiptoken') ?? '0');
@@ -219,9 +229,12 @@ describe('long-running operations', () => {
       if (req.method === 'PATCH')
         return {
           status: 202,
-          headers: { location: `${BASE}/subscriptions/${SUB}/providers/Microsoft.App/locations/westeurope/containerappsjobOperationResults/op1?api-version=2026-07-01` },
+          headers: {
+            location: `${BASE}/subscriptions/${SUB}/providers/Microsoft.App/locations/westeurope/containerappsjobOperationResults/op1?api-version=2026-07-01`,
+          },
         };
-      if (url.pathname.includes('OperationResults')) return ++polls < 3 ? { status: 202 } : { status: 200, body: job() };
+      if (url.pathname.includes('OperationResults'))
+        return ++polls < 3 ? { status: 202 } : { status: 200, body: job() };
       return undefined;
     });
     const updated = await jobApi.updateJob({ tags: { a: 'b' } });
@@ -262,12 +275,15 @@ describe('a job busy with another operation (409)', () => {
 
   it('gives up after the bound, saying what to do', async () => {
     const { jobApi } = api(
-      (req) => (req.method === 'PATCH' ? busy : req.method === 'GET' ? { status: 200, body: job('InProgress') } : undefined),
+      (req) =>
+        req.method === 'PATCH' ? busy : req.method === 'GET' ? { status: 200, body: job('InProgress') } : undefined,
       { busyTimeoutMs: 60_000 },
     );
     const error = await jobApi.updateJob({ tags: { a: 'b' } }).catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(JobBusyError);
-    expect((error as Error).message).toMatch(/is still busy with another operation after 1 min .*raise input 'timeout'/);
+    expect((error as Error).message).toMatch(
+      /is still busy with another operation after 1 min .*raise input 'timeout'/,
+    );
   });
 });
 
@@ -293,7 +309,9 @@ describe('role propagation', () => {
     );
     expect((await jobApi.startExecution()).name).toBe('e1');
     expect(info).toHaveLength(1);
-    expect(info[0]).toMatch(/^Azure refused to start job 'alice-weather-job' \(403 AuthorizationFailed\); a role granted in the last few minutes .* up to 2 min before failing\.$/);
+    expect(info[0]).toMatch(
+      /^Azure refused to start job 'alice-weather-job' \(403 AuthorizationFailed\); a role granted in the last few minutes .* up to 2 min before failing\.$/,
+    );
   });
 
   it('fails after the bound, naming the role', async () => {
@@ -326,7 +344,9 @@ describe('registry lookup', () => {
       if (url.pathname.endsWith('/providers/Microsoft.ContainerRegistry/registries'))
         return {
           status: 403,
-          body: { error: { code: 'AuthorizationFailed', message: "…action 'Microsoft.ContainerRegistry/registries/read'…" } },
+          body: {
+            error: { code: 'AuthorizationFailed', message: "…action 'Microsoft.ContainerRegistry/registries/read'…" },
+          },
         };
       if (url.pathname.endsWith('/resources')) {
         expect(url.searchParams.get('$filter')).toBe("resourceType eq 'Microsoft.ContainerRegistry/registries'");
@@ -340,7 +360,8 @@ describe('registry lookup', () => {
           },
         };
       }
-      if (url.pathname.includes('/registries/')) return { status: 200, body: registry(url.pathname.split('/').at(-1)!) };
+      if (url.pathname.includes('/registries/'))
+        return { status: 200, body: registry(url.pathname.split('/').at(-1)!) };
       return undefined;
     });
     const found = await jobApi.listRegistries();
