@@ -39,7 +39,7 @@ describe('execution status Unknown', () => {
 describe('a suspended job', () => {
   it('is refused before any start, with how to resume it', async () => {
     const { clock, api, log } = setup();
-    const job = { name: api.jobName, runningState: 'Suspended' };
+    const job = { name: api.jobName, location: 'westeurope', runningState: 'Suspended' };
     await expect(startExecution(api, undefined, { clock, log, job })).rejects.toThrow(
       `Job '${api.jobName}' in resource group 'rg-data' is suspended (runningState Suspended), so it cannot start an execution: resume it with \`az rest --method post --url "${api.jobId}/resume?api-version=2026-07-01"\``,
     );
@@ -48,7 +48,11 @@ describe('a suspended job', () => {
 
   it('a job that is Ready starts', async () => {
     const { clock, api, log } = setup();
-    const started = await startExecution(api, undefined, { clock, log, job: { runningState: 'Ready' } });
+    const started = await startExecution(api, undefined, {
+      clock,
+      log,
+      job: { location: 'westeurope', runningState: 'Ready' },
+    });
     expect(started.name).toBeTruthy();
   });
 });

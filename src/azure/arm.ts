@@ -117,8 +117,6 @@ export interface AzureClientOptions {
   endpoint: string;
   scope: string;
   apiVersion?: string;
-  /** Poll interval for long-running operations without Retry-After. */
-  pollIntervalMs?: number;
   userAgent?: string;
   signal?: AbortSignal;
   /** Told once when the api-version falls back. */
