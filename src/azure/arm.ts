@@ -325,7 +325,10 @@ async function waitUntilIdle(
   const until = clock.now() + limit;
   for (let poll = 0; ; poll++) {
     await clock.sleep(Math.max(0, Math.min(lroBackoffMs(poll), until - clock.now())), o.signal);
-    const job = await readJob();
+    // Best effort: when the job cannot be read, Azure's 409 is the error the user sees.
+    const job = await readJob().catch(() => {
+      throw error;
+    });
     const state = (job?.provisioningState ?? '').toLowerCase();
     if (state !== 'inprogress' && state !== 'deleting') {
       throw new JobBusyError(
