@@ -55,7 +55,7 @@ describe('error shapes in the one error line', () => {
     });
     const r = await bed.run({ 'job-name': job, 'image-tag': 'v2' });
     expect(r.errors).toEqual([
-      `Azure refused to update job '${job}' in resource group '${bed.world.resourceGroup}' (400 BadRequest): One or more validation errors occurred (Unknown properties 'foo' are not supported.) (traceId 00-8c1f6b2a51e4b7d3-01).`,
+      `Azure refused to update job '${job}' in resource group '${bed.world.resourceGroup}' (400 BadRequest): One or more validation errors occurred. Unknown properties 'foo' are not supported. (traceId 00-8c1f6b2a51e4b7d3-01).`,
     ]);
   });
 

@@ -109,7 +109,7 @@ describe('error shapes through the pipeline', () => {
     const error = await jobApi.updateJob({ tags: { a: 'b' } }).catch((e: unknown) => e);
     const line = describeAzureError(error, 'update', `job '${JOB}'`).message;
     expect(line).toBe(
-      `Azure refused to update job '${JOB}' (400 BadRequest): One or more validation errors occurred (Unknown properties 'foo' are not supported.) (traceId 00-abc-01).`,
+      `Azure refused to update job '${JOB}' (400 BadRequest): One or more validation errors occurred. Unknown properties 'foo' are not supported. (traceId 00-abc-01).`,
     );
   });
 

@@ -34,7 +34,7 @@ describe('parseErrorBody', () => {
     const parsed = parseErrorBody(400, 'application/problem+json; charset=utf-8', body);
     expect(parsed.code).toBe('BadRequest');
     expect(parsed.message).toBe(
-      "One or more validation errors occurred (Unknown properties 'replicaTimout' are not supported.) (traceId 00-4b1c3f0e8a3a4e9f-01)",
+      "One or more validation errors occurred. Unknown properties 'replicaTimout' are not supported. (traceId 00-4b1c3f0e8a3a4e9f-01)",
     );
   });
 

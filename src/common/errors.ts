@@ -241,7 +241,10 @@ export function parseErrorBody(
     if (str(o.title) || o.errors !== undefined) {
       const title = str(o.title) ?? `HTTP ${status}`;
       const trace = str(o.traceId) ? ` (traceId ${str(o.traceId)})` : '';
-      return { code: fallbackCode, message: oneLine(`${withDetails(title, problemErrors(o.errors))}${trace}`) };
+      const errors = problemErrors(o.errors);
+      const detail = str(o.detail);
+      const text = [title, detail, errors.join('; ')].filter(Boolean).join(' ');
+      return { code: fallbackCode, message: oneLine(`${text}${trace}`) };
     }
   }
   if (/html/i.test(contentType ?? '') || /^<(!doctype|html|head|body)/i.test(body)) {
