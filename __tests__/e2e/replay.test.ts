@@ -347,7 +347,12 @@ describe('errors Azure returned (reported in public threads, see reported-errors
       'acctest-CAJob260221012423851980',
       'acctest-cajob260221012423851980',
     );
-    expect(r.replay.unmatched(), why(r)).toEqual([]);
+    // After the 409 the action re-reads the job to wait for the other operation (then re-plans); the recording has
+    // no answer for those reads, so Azure's 409 stays the error. Nothing else may be unmatched.
+    expect(
+      r.replay.unmatched().filter((u) => !u.startsWith('GET ')),
+      why(r),
+    ).toEqual([]);
     expect(r.exitCode).toBe(1);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toContain('409 ContainerAppsJobOperationInProgress');
