@@ -8,8 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_API_VERSIONS } from '../../standin/index.ts';
 import { startBed, type Bed } from '../../test-support/e2e.ts';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
 let bed: Bed;
 let seq = 0;
@@ -130,8 +128,10 @@ describe('a job busy with another operation', () => {
     expect(r.log.match(/has another change in progress in Azure/g)).toHaveLength(1);
     expect(r.log).toMatch(/operation 4f0c2d9e-1b7a-4c55-9e0e-6d1c2b3a4f5e\): waiting up to 10 min/);
     expect(r.writes.filter((w) => w.startsWith('PATCH'))).toHaveLength(2);
-    const wire = bed.standIn.arm.getJob(bed.world.resourceGroup, job) as Json;
-    expect(wire.properties.template.containers[0].image).toMatch(/:v3$/);
+    const wire = bed.standIn.arm.getJob(bed.world.resourceGroup, job) as {
+      properties: { template: { containers: { image: string }[] } };
+    };
+    expect(wire.properties.template.containers[0]?.image).toMatch(/:v3$/);
   });
 });
 
@@ -208,8 +208,10 @@ describe('suspended jobs and roles', () => {
       expect(r.outputs['job-operation']).toBe('created');
       const lists = r.arm.filter((q) => q.method === 'GET' && /\/resources$/.test(q.path));
       expect(lists.map((q) => q.query.$filter)).toEqual(["resourceType eq 'Microsoft.ContainerRegistry/registries'"]);
-      const wire = arm.getJob(bed.world.resourceGroup, job) as Json;
-      expect(wire.properties.configuration.registries[0].server).toBe(bed.world.registryServer);
+      const wire = arm.getJob(bed.world.resourceGroup, job) as {
+        properties: { configuration: { registries: { server: string }[] } };
+      };
+      expect(wire.properties.configuration.registries[0]?.server).toBe(bed.world.registryServer);
     } finally {
       arm.removeRoleAssignment(group);
       arm.addRoleAssignment({ principalId: bed.world.objectId, role: 'Contributor', scope: sub });

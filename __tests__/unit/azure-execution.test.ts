@@ -24,7 +24,7 @@ describe('execution status Unknown', () => {
     const { clock, api, lines, log } = setup();
     api.nextScript = { durationMs: 30_000, outcome: 'Succeeded', exitCode: 0, statusWhileRunning: 'Unknown' };
     const { name } = await api.startExecution();
-    const outcome = await watchExecution(api, name!, {
+    const outcome = await watchExecution(api, name, {
       clock,
       log,
       timeoutSec: 600,

@@ -361,7 +361,7 @@ function rawJsonOf(getContext: () => ContainerAppsAPIContext, signal: AbortSigna
       err.code = body?.error?.code;
       throw err;
     }
-    return response.body;
+    return response.body as unknown;
   };
 }
 

@@ -134,7 +134,7 @@ export function listResources(arm: Arm, c: Call): Reply {
       id: x.id,
       name: x.name,
       type: 'Microsoft.App/jobs',
-      location: String(x.spec.location ?? ''),
+      location: typeof x.spec.location === 'string' ? x.spec.location : '',
     })),
   ];
   const visible = all.filter(
