@@ -452,17 +452,54 @@ describe('buildAndPush', () => {
     expect(cli.calls).toEqual([]);
   });
 
-  it('a refused token exchange says which registry and what to check', async () => {
+  it('a refused token exchange is retried for two minutes (a role granted moments ago), then says which registry and what to check', async () => {
     const { runBuild } = setup('hyf.azurecr.io/app:1.0');
-    const refuse = (async () =>
-      new Response(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'The access token is invalid.' }] }), {
-        status: 401,
-      })) as unknown as typeof fetch;
+    let exchanges = 0;
+    const refuse = (async () => {
+      exchanges++;
+      return new Response(
+        JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'The access token is invalid.' }] }),
+        {
+          status: 401,
+        },
+      );
+    }) as unknown as typeof fetch;
     const cli = scriptedCli({ docker: 'ok' });
-    await expect(runBuild(cli.run, { fetch: refuse })).rejects.toThrow(
-      "Registry 'hyf.azurecr.io' refused to exchange this identity's Azure token for a registry token (HTTP 401: The access token is invalid): check that the registry is in the identity's tenant and that its 'authentication-as-arm' policy is enabled (az acr config authentication-as-arm show -r <registry>).",
+    let t = 0;
+    const lines: string[] = [];
+    const log = {
+      info: (m: string) => lines.push(m),
+      warning: () => {},
+      debug: () => {},
+      mask: () => {},
+      group: async <T>(_: string, f: () => Promise<T>) => f(),
+    };
+    await expect(
+      runBuild(cli.run, { fetch: refuse, now: () => t, sleep: async (ms) => void (t += ms), log }),
+    ).rejects.toThrow(
+      "Registry 'hyf.azurecr.io' refused to exchange this identity's Azure token for a registry token (HTTP 401: The access token is invalid): check that the registry is in the identity's tenant and that its 'authentication-as-arm' policy is enabled (az acr config authentication-as-arm show -r <registry>), and that the identity has AcrPush on it.",
     );
+    expect(t).toBeLessThanOrEqual(120_000);
+    expect(exchanges).toBe(6); // at 0, 5, 15, 35, 65 and 95 s
+    expect(lines.filter((l) => l.includes('retrying for up to 2 minutes'))).toHaveLength(1);
     expect(cli.calls.map((c) => c.args[0])).toEqual(['version']);
+  });
+
+  it('a token exchange refused at first and accepted once the role applies goes on with the push', async () => {
+    const { runBuild } = setup('hyf.azurecr.io/app:1.0');
+    let exchanges = 0;
+    const later = (async (url: string) => {
+      if (!String(url).endsWith('/oauth2/exchange')) throw new Error(`unexpected ${String(url)}`);
+      exchanges++;
+      return exchanges < 3
+        ? new Response('{"errors":[{"code":"UNAUTHORIZED","message":"unauthorized"}]}', { status: 401 })
+        : new Response(JSON.stringify({ refresh_token: 'refresh-token-value' }), { status: 200 });
+    }) as unknown as typeof fetch;
+    const cli = scriptedCli({ docker: 'ok' });
+    let t = 0;
+    await runBuild(cli.run, { fetch: later, now: () => t, sleep: async (ms) => void (t += ms) });
+    expect(exchanges).toBe(3);
+    expect(cli.calls.map((c) => c.args[0])).toContain('push');
   });
 
   describe('credentials on disk and in child processes', () => {

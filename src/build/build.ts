@@ -20,6 +20,7 @@ import { spawn } from 'node:child_process';
 import type { TokenCredential } from '@azure/core-auth';
 import type { Job } from '@azure/arm-appcontainers';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   accessSync,
   constants,
@@ -86,6 +87,7 @@ export interface BuildDeps {
   /** The workspace (default process.cwd()). */
   cwd?: string;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface BuildResult {
@@ -489,11 +491,41 @@ function temporaryLoginStore(
   }
 }
 
-/** Exchanges the identity's ARM token for an ACR refresh token (what `az acr login` does). */
-async function acrRefreshToken(
+interface ExchangeDeps {
+  credential: TokenCredential;
+  scope: string;
+  fetch: typeof fetch;
+  mask(value: string): void;
+  info(message: string): void;
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** How long a refused exchange is retried: a role granted minutes ago is not effective yet (Azure/acr#723). */
+export const ROLE_PROPAGATION_MS = 2 * 60_000;
+
+/**
+ * Exchanges the identity's ARM token for an ACR refresh token (what `az acr login` does). A 401/403 is retried
+ * for up to ROLE_PROPAGATION_MS with one line saying so (a push the step cannot do would fail it anyway).
+ */
+async function acrRefreshToken(server: string, deps: ExchangeDeps): Promise<string> {
+  const until = deps.now() + ROLE_PROPAGATION_MS;
+  for (let wait = 5_000; ; wait = Math.min(wait * 2, 30_000)) {
+    const result = await exchangeOnce(server, deps);
+    if (typeof result === 'string') return result;
+    if (deps.now() + wait > until) throw result.error;
+    if (wait === 5_000)
+      deps.info(
+        `Registry '${server}' refused this identity (HTTP ${result.status}); a role granted in the last minutes takes a while to apply: retrying for up to ${ROLE_PROPAGATION_MS / 60_000} minutes.`,
+      );
+    await deps.sleep(wait);
+  }
+}
+
+async function exchangeOnce(
   server: string,
-  deps: { credential: TokenCredential; scope: string; fetch: typeof fetch; mask(value: string): void },
-): Promise<string> {
+  deps: ExchangeDeps,
+): Promise<string | { status: number; error: ActionError }> {
   const token = await deps.credential.getToken(deps.scope);
   if (!token?.token) {
     throw new ActionError(
@@ -533,9 +565,11 @@ async function acrRefreshToken(
   }
   if (!response.ok || !body.refresh_token) {
     const said = capLine(body.errors?.[0]?.message ?? (text.trim().slice(0, 200) || response.statusText), 200);
-    throw new ActionError(
-      `Registry '${server}' refused to exchange this identity's Azure token for a registry token (HTTP ${response.status}: ${said.replace(/\.$/, '')}): check that the registry is in the identity's tenant and that its 'authentication-as-arm' policy is enabled (az acr config authentication-as-arm show -r <registry>).`,
+    const error = new ActionError(
+      `Registry '${server}' refused to exchange this identity's Azure token for a registry token (HTTP ${response.status}: ${said.replace(/\.$/, '')}): check that the registry is in the identity's tenant and that its 'authentication-as-arm' policy is enabled (az acr config authentication-as-arm show -r <registry>), and that the identity has AcrPush on it.`,
     );
+    if (response.status === 401 || response.status === 403) return { status: response.status, error };
+    throw error;
   }
   deps.mask(body.refresh_token);
   return body.refresh_token;
@@ -686,6 +720,9 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
               scope: config.auth.armScope,
               fetch: deps.fetch ?? fetch,
               mask: log.mask,
+              info: log.info,
+              now: deps.now ?? Date.now,
+              sleep: deps.sleep ?? ((ms) => sleep(ms, undefined, { signal: deps.signal })),
             });
           } else {
             log.info(
