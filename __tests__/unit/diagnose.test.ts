@@ -155,7 +155,7 @@ describe('diagnose: containers that ran', () => {
     expect(d.kind).toBe('exit');
     expect(d.message).toBe(
       [
-        `Execution 'weather-abc1234' of job 'weather' ended Failed after 12 s: container ${REPLICA}/weather exited with code 2; reason BackoffLimitExceeded; Job has reached the specified backoff limit. Every try failed (3 tries: replica-retry-limit 2).`,
+        `Execution 'weather-abc1234' of job 'weather' ended Failed after 12 s: container ${REPLICA}/weather exited with code 2 (Azure: BackoffLimitExceeded, Job has reached the specified backoff limit). Azure's reason BackoffLimitExceeded: the container exited with an error on every try (3 tries: replica-retry-limit 2).`,
         `Last log lines of ${REPLICA}/weather:`,
         '  b',
         '  c',
@@ -199,7 +199,7 @@ describe('diagnose: containers that ran', () => {
     const d = diagnose(outcome('Failed', e), 'weather', NAME, 360, evidence({ lines: ['still working'] }));
     expect(d.kind).toBe('deadline');
     expect(d.message).toMatch(
-      /the replica timeout of 300 s was reached and Azure stopped the replica \(Azure: DeadlineExceeded, .*\); raise input 'replica-timeout' if the job needs longer\.\nLast log lines of .*\n {2}still working$/,
+      /the replica ran longer than input 'replica-timeout' \(300 s\) and Azure stopped it \(Azure: DeadlineExceeded, .*\); raise 'replica-timeout' if the job needs longer, or find what hangs\.\nLast log lines of .*\n {2}still working$/,
     );
   });
 

@@ -6,15 +6,20 @@
  * - the image could not be pulled: not found (name or tag), the registry refused (no credentials configured,
  *   an identity without AcrPull, a wrong password), or another pull error;
  * - out of memory (exit code 137, OOMKilled): raise `memory`;
- * - the replica timeout was reached (DeadlineExceeded): raise `replica-timeout`;
- * - a container exited with code N, with its last log lines, and whether every retry failed.
+ * - the replica timeout was reached (DeadlineExceeded): raise `replica-timeout` or find what hangs;
+ * - a container exited with code N, with its last log lines; when its output says it missed an environment
+ *   variable (`missing-env.ts`) that the job does not set, the variable and how to add it (`env-vars`, or a
+ *   `secretref:` with the value in `secrets`); when the job sets it, that it may be empty or wrong.
  *
- * Anything else keeps the generic sentence (`describeFailure`).
+ * Azure's reason code (BackoffLimitExceeded, DeadlineExceeded...) is kept and said in plain words
+ * (`reasons.ts`). Anything else keeps the generic sentence (`describeFailure`).
  */
 import type { Job, JobExecution } from '@azure/arm-appcontainers';
 import { describeFailure, stopFailedSentence, type Outcome } from './execution.js';
 import { registryHost } from '../common/image.js';
 import { capLine } from '../common/untrusted.js';
+import { missingEnv, MAX_LINES, secretNameFor } from './missing-env.js';
+import { reasonSentence } from './reasons.js';
 
 /** A platform event about the execution (image pulls, container exits...), from the event stream or Log Analytics. */
 export interface SystemEvent {
@@ -32,9 +37,11 @@ export interface Evidence {
   tailOf(key: string, n: number): string[];
   /** Containers whose logs could not be streamed because they never started (the service's message). */
   waiting: { replica: string; container: string; detail: string }[];
+  /** The `replica/container` keys whose output was seen (for `tailOf` when no exit code says which failed). */
+  streams?: string[];
 }
 
-export type DiagnosisKind = 'image-pull' | 'oom' | 'deadline' | 'exit' | 'other';
+export type DiagnosisKind = 'image-pull' | 'oom' | 'deadline' | 'missing-env' | 'exit' | 'other';
 
 export interface Diagnosis {
   kind: DiagnosisKind;
@@ -134,6 +141,53 @@ function lastLines(ev: Evidence, key: string | undefined): string {
     : '';
 }
 
+type EnvVar = NonNullable<NonNullable<NonNullable<Job['template']>['containers']>[number]['env']>[number];
+
+/** The env of the container that failed (or of every container), as the execution ran it, else as the job has it. */
+function envOf(outcome: Outcome, job: Job | undefined, container: string | undefined): EnvVar[] {
+  const pick = (cs: { name?: string; env?: EnvVar[] }[] | undefined): EnvVar[] | undefined => {
+    const mine = (cs ?? []).filter((c) => container === undefined || c.name === container);
+    return mine.length ? mine.flatMap((c) => c.env ?? []) : undefined;
+  };
+  return pick(outcome.execution?.template?.containers) ?? pick(job?.template?.containers) ?? [];
+}
+
+const andList = (xs: string[]): string =>
+  xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+
+/**
+ * When the failed container's output says it missed environment variables: which ones the job does not set and
+ * how to add them, or that the job sets them but they may be empty or wrong.
+ */
+function envDiagnosis(outcome: Outcome, ev: Evidence): string | undefined {
+  const keys = outcome.exitFrom ? [outcome.exitFrom] : (ev.streams ?? []);
+  for (const key of keys) {
+    const found = missingEnv(ev.tailOf(key, MAX_LINES));
+    if (!found) continue;
+    const container = outcome.exitFrom ? key.split('/').pop() : undefined;
+    const env = envOf(outcome, ev.job, container);
+    const unset = found.names.filter((n) => !env.some((e) => e.name === n));
+    const output = `(its output: ${found.evidence})`;
+    if (unset.length === 0) {
+      const set = found.names.map((n) => {
+        const e = env.find((x) => x.name === n);
+        return e?.secretRef ? `${n} (from secret '${e.secretRef}')` : n;
+      });
+      return `the program reports environment variable${set.length > 1 ? 's' : ''} ${andList(set)} missing ${output}, but the job sets ${set.length > 1 ? 'them' : 'it'}: the value may be empty or wrong; check it in input 'env-vars' (or the secret's value in 'secrets')`;
+    }
+    const x = unset[0] as string;
+    const secret = secretNameFor(x);
+    const vars = unset.length > 1 ? `environment variables ${andList(unset)}` : `environment variable ${x}`;
+    const guess = found.certain ? '' : ' probably';
+    return `the program${guess} needs ${vars}, which the job does not set ${output}; add ${unset.length > 1 ? 'them' : 'it'} to input 'env-vars' as ${x}=<value>, or for a secret as ${x}=secretref:${secret} with ${secret}=\${{ secrets.${x} }} in input 'secrets'`;
+  }
+  return undefined;
+}
+
+function memoryOfExit(outcome: Outcome, job: Job | undefined): string | undefined {
+  return memoryOf(outcome, job, outcome.exitFrom?.split('/').pop());
+}
+
 /** The step's error for an execution that did not succeed, with the best explanation the evidence allows. */
 export function diagnose(outcome: Outcome, jobName: string, name: string, timeoutSec: number, ev: Evidence): Diagnosis {
   const generic = describeFailure(outcome, jobName, name, timeoutSec);
@@ -165,21 +219,30 @@ export function diagnose(outcome: Outcome, jobName: string, name: string, timeou
       message: `Execution '${name}' of job '${jobName}' ended ${outcome.status}${after}: ${oom}.${lastLines(ev, outcome.exitFrom)}`,
     };
   }
+  const plain = reasonSentence(outcome.reason, { job: ev.job, memory: memoryOfExit(outcome, ev.job) });
   if (/DeadlineExceeded/i.test(outcome.reason ?? '')) {
     const rt = ev.job?.configuration?.replicaTimeout;
     return {
       kind: 'deadline',
-      message: `Execution '${name}' of job '${jobName}' ended ${outcome.status}${after}: the replica timeout${rt ? ` of ${rt} s` : ''} was reached and Azure stopped the replica${azure}; raise input 'replica-timeout' if the job needs longer.${lastLines(ev, outcome.exitFrom)}`,
+      message: `Execution '${name}' of job '${jobName}' ended ${outcome.status}${after}: the replica ran longer than input 'replica-timeout'${rt ? ` (${rt} s)` : ''} and Azure stopped it${azure}; raise 'replica-timeout' if the job needs longer, or find what hangs.${lastLines(ev, outcome.exitFrom)}`,
     };
   }
-  if (outcome.exitCode !== undefined && outcome.exitCode !== 0) {
-    const retries = ev.job?.configuration?.replicaRetryLimit ?? 0;
-    const tries =
-      retries > 0 && /BackoffLimitExceeded/i.test(outcome.reason ?? '')
-        ? ` Every try failed (${retries + 1} tries: replica-retry-limit ${retries}).`
-        : '';
-    const sentence = generic.replace(/ See its logs in the portal \(link in the summary\)\.$/, '');
-    return { kind: 'exit', message: `${sentence}${tries}${lastLines(ev, outcome.exitFrom)}` };
+  const env = envDiagnosis(outcome, ev);
+  const exited =
+    outcome.exitCode !== undefined && outcome.exitCode !== 0
+      ? `container ${outcome.exitFrom ?? ''} exited with code ${outcome.exitCode}`.replace('  ', ' ')
+      : undefined;
+  if (env) {
+    return {
+      kind: 'missing-env',
+      message: `Execution '${name}' of job '${jobName}' ended ${outcome.status}${after}${exited ? `: ${exited}` : ''}${azure}: ${env}.${plain ? ` ${plain}` : ''}${lastLines(ev, outcome.exitFrom)}`,
+    };
   }
-  return { kind: 'other', message: generic };
+  if (exited) {
+    return {
+      kind: 'exit',
+      message: `Execution '${name}' of job '${jobName}' ended ${outcome.status}${after}: ${exited}${azure}.${plain ? ` ${plain}` : ''}${lastLines(ev, outcome.exitFrom)}`,
+    };
+  }
+  return { kind: 'other', message: plain ? `${generic} ${plain}` : generic };
 }
