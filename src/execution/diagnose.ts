@@ -28,6 +28,8 @@ export interface SystemEvent {
   reason?: string;
   message: string;
   replica?: string;
+  /** How many times the platform saw it (the event stream's `Count`), when given. */
+  count?: number;
 }
 
 export interface Evidence {
@@ -105,6 +107,37 @@ function pullDiagnosis(outcome: Outcome, ev: Evidence): string | undefined {
     return `the image '${image}' could not be pulled: registry '${host}' refused user '${reg.username ?? ''}'; check 'registry-username' and 'registry-password'`;
   }
   return `the image '${image}' could not be pulled${detail ? ` (${capLine(detail, QUOTED_LINE_CHARS).replace(/\.$/, '')})` : ''}; check the image reference and the registry settings`;
+}
+
+/**
+ * An image pull that keeps failing ends the wait early (the execution would otherwise wait, containers in
+ * ImagePullBackOff, until the replica timeout). The kubelet retries a failed pull with back-off (10 s, 20 s,
+ * 40 s...): three failed pulls, about 30 s after the first, say the failure is not passing; so does any sign of a
+ * failed pull that lasts `PULL_VERDICT_AFTER_MS`. Both are well within two minutes of the first failure.
+ */
+export const PULL_FAILURES_FOR_VERDICT = 3;
+export const PULL_VERDICT_AFTER_MS = 90_000;
+const FAILED_PULL = /Failed to pull image|ErrImagePull/i;
+
+export interface PullSigns {
+  /** The execution's system events so far. */
+  events: SystemEvent[];
+  /** When (runner clock) the first sign of a failed pull was seen: an event, a waiting container, a status. */
+  firstSeenAt?: number;
+}
+
+/** Why the wait should end now because the image keeps failing to pull, or undefined. */
+export function pullVerdict(signs: PullSigns, now: number): string | undefined {
+  const failures = signs.events.filter((e) => FAILED_PULL.test(e.message));
+  const count = Math.max(failures.length, ...failures.map((e) => e.count ?? 0));
+  const since = signs.firstSeenAt === undefined ? 0 : now - signs.firstSeenAt;
+  if (count >= PULL_FAILURES_FOR_VERDICT) {
+    return `the image failed to pull ${count} times${since >= 1000 ? ` in ${Math.round(since / 1000)} s` : ''}`;
+  }
+  if (signs.firstSeenAt !== undefined && since >= PULL_VERDICT_AFTER_MS) {
+    return `the image has been failing to pull for ${Math.round(since / 1000)} s`;
+  }
+  return undefined;
 }
 
 function memoryOf(outcome: Outcome, job: Job | undefined, container: string | undefined): string | undefined {
