@@ -194,6 +194,13 @@ describe('missingEnv: the families of messages', () => {
     expect(missingEnv(many)).toBeUndefined(); // a name is at most 128 characters
   });
 
+  it('quotes only the matched words of the untrusted line, never the rest of it', () => {
+    const found = missingEnv([
+      '<img src=x> [click](https://evil.example) environment variable API_TOKEN is not set ::error::x',
+    ]);
+    expect(found?.evidence).toBe('environment variable API_TOKEN is not set');
+  });
+
   it('secret names for the secretref: form', () => {
     expect(secretNameFor('POSTGRES_URL')).toBe('postgres-url');
     expect(secretNameFor('__X__')).toBe('x');

@@ -35,7 +35,7 @@ const UPPER = /^[A-Z][A-Z0-9_]{1,127}$/;
 export interface MissingEnv {
   /** The variables, in the order the output names them (at most 5). */
   names: string[];
-  /** The line that names the first one (trimmed, cut to 200 characters). */
+  /** What the output said about the first one: only the matched words, never the rest of the line. */
   evidence: string;
   /** The output names them as environment variables (not a guess from an upper-case dictionary key). */
   certain: boolean;
@@ -171,7 +171,7 @@ interface Found {
 }
 
 /** The first rule of `kind` that names a variable on this line. */
-function match(text: string, lower: string): { rule: Rule; name: string } | undefined {
+function match(text: string, lower: string): { rule: Rule; name: string; matched: string } | undefined {
   for (const rule of RULES) {
     if (!rule.hints.some((h) => lower.includes(h))) continue;
     const m = rule.re.exec(text);
@@ -180,7 +180,7 @@ function match(text: string, lower: string): { rule: Rule; name: string } | unde
     const name = rule.name ? rule.name(captured) : captured;
     if (!name || NOT_NAMES.has(name.toLowerCase())) continue;
     if (rule.upper && !UPPER.test(name)) continue;
-    return { rule, name };
+    return { rule, name, matched: (m as RegExpExecArray)[0] };
   }
   return undefined;
 }
@@ -204,26 +204,31 @@ export function missingEnv(lines: readonly string[]): MissingEnv | undefined {
   let environSeen = false;
   let nullish = false;
   let listing = 0;
+  let listHead = '';
   for (const text of texts) {
     const lower = text.toLowerCase();
     if (ENVIRON_FRAME.test(text)) environSeen = true;
     if (NULLISH.test(text)) nullish = true;
     if (listing > 0) {
       const names = listed(text);
-      for (const name of names) found.push({ name, line: text, certain: true });
+      for (const name of names) found.push({ name, line: `${listHead}: ${names.join(', ')}`, certain: true });
       listing = names.length > 0 || /^[ =-]*$/.test(text) ? listing - 1 : 0;
     }
-    if (LIST_HEAD.test(text)) listing = 5;
+    const head = LIST_HEAD.exec(text);
+    if (head) {
+      listing = 5;
+      listHead = head[0];
+    }
     const hit = match(text, lower);
     if (!hit) continue;
     if (hit.rule.kind === 'lookup') {
-      lookups.push({ name: hit.name, line: text, certain: true });
+      lookups.push({ name: hit.name, line: hit.matched, certain: true });
     } else if (hit.rule.hints[0] === 'keyerror') {
       // A KeyError is an environment variable when the traceback shows the lookup, or (a guess) when the key
       // is an upper-case name.
-      if (environSeen || UPPER.test(hit.name)) found.push({ name: hit.name, line: text, certain: environSeen });
+      if (environSeen || UPPER.test(hit.name)) found.push({ name: hit.name, line: hit.matched, certain: environSeen });
     } else {
-      found.push({ name: hit.name, line: text, certain: true });
+      found.push({ name: hit.name, line: hit.matched, certain: true });
     }
   }
   const all = found.length > 0 ? found : nullish ? lookups : [];
@@ -231,7 +236,9 @@ export function missingEnv(lines: readonly string[]): MissingEnv | undefined {
   const names: string[] = [];
   for (const f of all) if (!names.includes(f.name) && names.length < 5) names.push(f.name);
   const first = all.find((f) => f.name === names[0]) as Found;
-  return { names, evidence: first.line.trim().slice(0, 200), certain: all.some((f) => f.certain) };
+  // Only text the patterns matched (a name and fixed words), never the rest of the untrusted line.
+  const evidence = first.line.trim().replace(/`/g, "'").slice(0, 200);
+  return { names, evidence, certain: all.some((f) => f.certain) };
 }
 
 /** A job secret name for a variable: `POSTGRES_URL` → `postgres-url`. */
