@@ -15,6 +15,7 @@ import type { Config } from '../inputs/config.js';
 import type { Evidence } from '../execution/diagnose.js';
 import type { Outcome, WatchOptions } from '../execution/execution.js';
 import type { LogsApi } from '../azure/logs-api.js';
+import { PullWatch } from './pull-watch.js';
 import {
   consoleQuery,
   fromLogAnalytics,
@@ -52,7 +53,10 @@ export interface LogsSummary {
 
 export interface ExecutionLogs {
   /** Hooks for watchExecution. */
-  watch: Pick<WatchOptions, 'onStatus' | 'waker' | 'pacing'>;
+  watch: Pick<WatchOptions, 'onStatus' | 'waker' | 'pacing'> & {
+    /** Why the wait should end now (an image pull that keeps failing): the watch then stops the execution. */
+    verdict(): string | undefined;
+  };
   /** After the watch: the fallback, events, the warning; returns what the summary and the diagnosis need. */
   finish(outcome: Outcome, signal?: AbortSignal): Promise<{ summary: LogsSummary; evidence: Evidence }>;
 }
@@ -104,15 +108,41 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
       `${origin}/subscriptions/${config.auth.subscriptionId}/resourceGroups/${config.resourceGroup}/jobs/${config.jobName}/executions/${execution}/replicas/${replica}/containers/${container}/logstream`,
   });
   const startedAt = clock.now();
+  const eventsUrl = eventStream
+    ? `${eventStream}${eventStream.includes('?') ? '&' : '?'}follow=false&output=text&tailLines=300`
+    : undefined;
+  // An image pull that keeps failing: read the system events while it fails, and end the wait early.
+  const pulls = new PullWatch({
+    clock,
+    readEvents: async (signal) => {
+      if (!eventsUrl || !live.streamToken) return undefined;
+      const text = await d.logsApi.getText(
+        eventsUrl,
+        live.streamToken,
+        AbortSignal.any([signal, AbortSignal.timeout(EVENTS_TIMEOUT_MS)]),
+      );
+      return parseEventStream(text, execution);
+    },
+    wake: () => live.waker.wake(clock.now()),
+    debug: (m) => out.debug(m),
+  });
   // The streams start at the first status read that is not final (live.observe).
 
   return {
     watch: {
-      onStatus: (e) => live.observe(e),
+      onStatus: (e) => {
+        live.observe(e);
+        pulls.observe(e);
+        const streams = live.streams;
+        if (streams.some((s) => s.connected)) pulls.started();
+        else if (streams.some((s) => s.waiting !== undefined)) pulls.sign();
+      },
       waker: live.waker,
       pacing: (elapsedMs) => live.pacing(elapsedMs),
+      verdict: () => pulls.verdict,
     },
     async finish(outcome, signal) {
+      await pulls.close();
       // An execution over by the first status read: read what its replicas printed, while they are listed.
       if (!live.started && !signal?.aborted) await live.catchUp();
       await live.finish(signal?.aborted ? 0 : STREAM_GRACE_MS);
@@ -203,13 +233,9 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
       }
 
       // A failed execution: the platform's events say what the containers could not (image pulls, OOM kills).
-      if (failed && events.length === 0 && live.streamToken && eventStream && !signal?.aborted) {
+      if (failed && events.length === 0 && live.streamToken && eventsUrl && !signal?.aborted) {
         try {
-          const text = await d.logsApi.getText(
-            `${eventStream}${eventStream.includes('?') ? '&' : '?'}follow=false&output=text&tailLines=300`,
-            live.streamToken,
-            AbortSignal.timeout(EVENTS_TIMEOUT_MS),
-          );
+          const text = await d.logsApi.getText(eventsUrl, live.streamToken, AbortSignal.timeout(EVENTS_TIMEOUT_MS));
           events = parseEventStream(text, execution);
         } catch (error) {
           out.debug(`Logs: could not read the job's system events: ${messageOf(error)}`);
@@ -253,9 +279,12 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
           summary.queryUrl = logAnalyticsQueryUrl(config.auth.portalUrl, config.auth.tenantId, scope, summary.query);
       }
 
+      // What the pull watch read while the execution ran, when nothing newer could be read.
+      if (events.length === 0) events = pulls.events;
       const evidence: Evidence = {
         job,
         events,
+        streams: [...new Set([...live.streams.map((s) => s.key), ...laConsole.keys()])],
         tailOf: (key, n) => (laConsole.get(key) ?? printer.tailOf(key, n)).slice(-n),
         waiting: live.streams
           .filter((s) => s.waiting !== undefined)

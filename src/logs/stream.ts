@@ -723,6 +723,7 @@ export function parseEventStream(text: string, execution: string): SystemEvent[]
       ...(typeof e.Type === 'string' ? { type: e.Type } : {}),
       ...(typeof e.Reason === 'string' ? { reason: e.Reason } : {}),
       ...(replica !== undefined ? { replica } : {}),
+      ...(typeof e.Count === 'number' && Number.isFinite(e.Count) ? { count: e.Count } : {}),
     });
   }
   return out;
