@@ -86,7 +86,9 @@ function plainSummary(md: string): string[] {
       .replace(/\[([^\]\n]{0,200})\]\([^)\s]{0,2000}\)/g, '$1')
       .replace(/\*\*/g, '')
       .replace(/`/g, '')
-      .replace(/\\\|/g, '|');
+      .replace(/\\\|/g, '|')
+      // the summary writes untrusted text's punctuation as HTML entities: shown as the page renders them
+      .replace(/&#(\d{1,5});/g, (_, c: string) => String.fromCharCode(Number(c)));
   const out: string[] = [];
   let hidden = false;
   for (const line of md.split('\n')) {
