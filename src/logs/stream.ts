@@ -723,7 +723,8 @@ export function parseEventStream(text: string, execution: string): SystemEvent[]
       ...(typeof e.Type === 'string' ? { type: e.Type } : {}),
       ...(typeof e.Reason === 'string' ? { reason: e.Reason } : {}),
       ...(replica !== undefined ? { replica } : {}),
-      ...(typeof e.Count === 'number' && Number.isFinite(e.Count) ? { count: e.Count } : {}),
+      // A repeated event (the platform counts them): kept when it happened more than once.
+      ...(typeof e.Count === 'number' && Number.isFinite(e.Count) && e.Count > 1 ? { count: e.Count } : {}),
     });
   }
   return out;
