@@ -128,7 +128,9 @@ export interface PullSigns {
 
 /** Why the wait should end now because the image keeps failing to pull, or undefined. */
 export function pullVerdict(signs: PullSigns, now: number): string | undefined {
-  const failures = signs.events.filter((e) => FAILED_PULL.test(e.message));
+  const failures = signs.events.filter(
+    (e) => FAILED_PULL.test(e.message) || /^(ImagePullFailure|ErrImagePull)$/i.test(e.reason ?? ''),
+  );
   const count = Math.max(failures.length, ...failures.map((e) => e.count ?? 0));
   const since = signs.firstSeenAt === undefined ? 0 : now - signs.firstSeenAt;
   if (count >= PULL_FAILURES_FOR_VERDICT) {
