@@ -230,10 +230,19 @@ export function diagnose(outcome: Outcome, jobName: string, name: string, timeou
   const azure = outcome.reason
     ? ` (Azure: ${outcome.reason}${outcome.message ? `, ${outcome.message.replace(/\.$/, '')}` : ''})`
     : '';
+  const pull = pullDiagnosis(outcome, ev);
+  if (outcome.endedEarly) {
+    // The logs' verdict ended the wait (an image pull that keeps failing): say so, why, and the fix.
+    const rt = ev.job?.configuration?.replicaTimeout;
+    const what = outcome.stoppedByAction ? `was stopped${after}` : `could not be stopped${after}`;
+    return {
+      kind: 'image-pull',
+      message: `Execution '${name}' of job '${jobName}' ${what} because ${outcome.endedEarly}, not left to wait for the replica timeout${rt ? ` (${rt} s)` : ''}: ${pull ?? 'the image could not be pulled; check the image reference and the registry settings'}${stopFailedSentence(outcome)}.`,
+    };
+  }
   if (outcome.status === 'Cancelled' || outcome.status === 'Running' || outcome.status === 'Succeeded') {
     return { kind: 'other', message: generic };
   }
-  const pull = pullDiagnosis(outcome, ev);
   if (pull) {
     if (outcome.status === 'TimedOut') {
       return {

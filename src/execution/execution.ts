@@ -52,6 +52,8 @@ export interface Outcome {
   unreadSec?: number;
   /** Unknown and left alone: the command that shows the execution. */
   showCommand?: string;
+  /** The action ended the wait before the execution ended, and why (a verdict from the logs, see WatchOptions). */
+  endedEarly?: string;
 }
 
 /** An Azure error as `503 ServiceUnavailable: message` (status and code when known), for messages. */
@@ -289,6 +291,11 @@ export interface WatchOptions {
   waker?: { sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> };
   /** Delay before the next read given the time since the start (default pollDelay; rarer while logs stream). */
   pacing?(elapsedMs: number): number;
+  /**
+   * Asked after each read of an execution still running: a reason to end the wait now, from the logs (an image
+   * pull that keeps failing). The watch then stops the execution instead of waiting for the replica timeout.
+   */
+  verdict?(): string | undefined;
 }
 
 /** How many reads in a row may fail (after the SDK's own retries) before the watch gives up on knowing the state. */
@@ -338,6 +345,8 @@ export async function watchExecution(api: JobApi, name: string, options: WatchOp
       saidUnknown = true;
     }
     if (isFinal(status)) return outcomeOf(canonicalFinal(status), last, now);
+    const verdict = options.verdict?.();
+    if (verdict) return endEarly(api, name, last, options, verdict);
     if (now >= deadline) return timeout(api, name, last, options);
     const delay = Math.min(options.pacing?.(now - started) ?? pollDelay(now - started), deadline - now);
     await (options.waker ? options.waker.sleep(clock, delay, signal) : clock.sleep(delay, signal));
@@ -375,6 +384,23 @@ async function timeout(
     Object.assign(outcome, await stopAndTell(api, name, options.log));
   }
   return outcome;
+}
+
+/** A verdict from the logs ends the wait: stop the execution (Stopped), or say why not (still Running). */
+async function endEarly(
+  api: JobApi,
+  name: string,
+  last: JobExecution | undefined,
+  options: WatchOptions,
+  verdict: string,
+): Promise<Outcome> {
+  options.log.info(`Execution ${name}: ${verdict}: stopping it instead of waiting for the replica timeout.`);
+  const stop = await stopAndTell(api, name, options.log);
+  return {
+    ...outcomeOf(stop.stoppedByAction ? 'Stopped' : 'Running', last, options.clock.now()),
+    ...stop,
+    endedEarly: verdict,
+  };
 }
 
 async function cancel(
