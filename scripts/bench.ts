@@ -153,6 +153,36 @@ async function detection(durationSec: number, logs: string): Promise<void> {
   await w.standIn.close();
 }
 
+// 4. An image that cannot be pulled: from the first failed pull to the verdict (the action stops the execution),
+// with the kubelet's pull back-off (10 s, then 20 s...) or, with --quick, a compressed one (1 s).
+async function pullVerdictTime(): Promise<void> {
+  const job = 'bench-pull';
+  const backoffMs = quick ? 1_000 : 10_000;
+  const w = await world(job, (s) =>
+    s.arm.setDefaultExecutionScript({
+      outcome: 'ImagePullFailure',
+      pullError: 'NotFound',
+      durationMs: 600_000,
+      pullBackoffMs: backoffMs,
+    }),
+  );
+  const from = w.standIn.requests.length;
+  const r = await run(w, { start: 'true' }, { logs: 'true' });
+  const exitAt = Date.now();
+  const name = r.outputs['execution-name'] ?? '';
+  const rec = w.standIn.arm.executionRecord(w.rg, job, name);
+  const stop = w.standIn.requests
+    .slice(from)
+    .find((q) => q.host === 'arm' && q.method === 'POST' && q.path.endsWith(`/executions/${name}/stop`));
+  const firstFailure = rec ? rec.createdAt + (rec.script.processingMs ?? 0) : undefined;
+  rows.push([
+    'image pull failing: first failed pull to the verdict (stop)',
+    stop && firstFailure !== undefined ? fmt(stop.time - firstFailure) : 'none',
+    `goal < 120 s; pull back-off ${backoffMs / 1000} s doubling; replica timeout 300 s${firstFailure !== undefined ? `; step exit ${fmt(exitAt - firstFailure)} after the first failure` : ''}`,
+  ]);
+  await w.standIn.close();
+}
+
 try {
   await startup();
   if (!startupOnly) await rest();
@@ -165,7 +195,7 @@ async function rest(): Promise<void> {
   await updateStartWait('LRO answered at once', 'immediate');
   await updateStartWait('LRO answered at once', 'immediate', 'true');
   const durations = quick ? [2] : [2, 20, 120];
-  await Promise.all(durations.flatMap((d) => [detection(d, 'true'), detection(d, 'false')]));
+  await Promise.all([...durations.flatMap((d) => [detection(d, 'true'), detection(d, 'false')]), pullVerdictTime()]);
 }
 
 const width = Math.max(...rows.map((r) => r[0].length));

@@ -127,17 +127,21 @@ export function systemEvents(rec: ExecutionRecord): SystemEvent[] {
         count: 1,
       });
       if (run.last && outcome === 'ImagePullFailure') {
-        // containerd retries with back-off: the same failure, counted up
-        const span = Math.max(1, end - run.startMs);
-        for (let k = 0; k < 3 && run.startMs + (k * span) / 3 < end; k++) {
+        // The kubelet retries a failed pull with back-off (Kubernetes: 10 s, doubling, at most 300 s): one
+        // failure event per try, counted up, until the execution ends (guess: each try is its own event).
+        let tryAt = run.startMs;
+        let backoff = Math.max(1, s.pullBackoffMs ?? 10_000);
+        for (let k = 0; tryAt < end && k < 1000; k++) {
           out.push({
             ...base,
-            time: at(run.startMs + Math.floor((k * span) / 3)),
+            time: at(tryAt),
             type: 'Warning',
             reason: 'ImagePullFailure',
             msg: pullError(image, s.pullError ?? 'NotFound'),
             count: k + 1,
           });
+          tryAt += backoff;
+          backoff = Math.min(backoff * 2, 300_000);
         }
         out.push({
           ...base,

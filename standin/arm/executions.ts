@@ -56,6 +56,11 @@ export interface ExecutionScript {
   replicaStaggerMs?: number;
   /** For outcome ImagePullFailure: the registry said the image does not exist, or refused the pull. */
   pullError?: 'NotFound' | 'Unauthorized';
+  /**
+   * For outcome ImagePullFailure: the kubelet's first back-off between failed pulls, doubling after each failure up
+   * to 300 s (default 10 000 ms, as Kubernetes' image pull back-off). Each failed pull is a system event.
+   */
+  pullBackoffMs?: number;
   /** The last try is killed for memory (exit code 137, OOMKilled) instead of exiting. */
   oomKilled?: boolean;
 }
