@@ -102,6 +102,16 @@ describe('PullWatch', () => {
     expect(w.wakeAt()! - t0).toBe(90_000);
   });
 
+  it('a log stream refused because the container waits on its image is a sign too', async () => {
+    const clock = new FakeClock();
+    const w = watch(clock, kubelet(clock, clock.now()));
+    w.pulls.observe({ status: 'Running' }, [
+      { connected: false, waiting: 'container "c" in pod "r" is waiting to start: trying and failing to pull image' },
+    ]);
+    await w.wokeUp;
+    expect(w.pulls.verdict).toMatch(/failed to pull 3 times/);
+  });
+
   it('a container that starts (a late successful pull) ends the watch without a verdict', async () => {
     const clock = new FakeClock();
     const w = watch(clock, async () => [failed(0)]);

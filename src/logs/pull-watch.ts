@@ -47,11 +47,22 @@ export class PullWatch {
     this.loop ??= this.run();
   }
 
-  /** Each status read: a container waiting on its image is a sign; a container that runs ends the watch. */
-  observe(execution: JobExecution): void {
+  /**
+   * Each status read, with the log streams seen: a container waiting on its image (in the status or the replica
+   * list) is a sign; a container that runs (or a stream that connected) ends the watch.
+   */
+  observe(execution: JobExecution, streams: readonly { connected: boolean; waiting?: string }[] = []): void {
     const containers = (execution.detailedStatus?.replicas ?? []).flatMap((r) => r.containers ?? []);
-    if (containers.some((c) => /^(running|succeeded|completed)$/i.test(c.status ?? ''))) this.started();
-    else if (containers.some((c) => PULL_STATE.test(`${c.additionalInformation ?? ''} ${c.status ?? ''}`))) this.sign();
+    if (
+      streams.some((s) => s.connected) ||
+      containers.some((c) => /^(running|succeeded|completed)$/i.test(c.status ?? ''))
+    )
+      this.started();
+    else if (
+      streams.some((s) => s.waiting !== undefined) ||
+      containers.some((c) => PULL_STATE.test(`${c.additionalInformation ?? ''} ${c.status ?? ''}`))
+    )
+      this.sign();
   }
 
   /** A container started: its image was pulled; nothing more to watch. */

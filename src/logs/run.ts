@@ -89,6 +89,24 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The pull watch of an execution: its system events read with the live logs' stream token. */
+function watchPulls(d: ExecutionLogsDeps, live: LiveLogs, eventsUrl: string | undefined): PullWatch {
+  return new PullWatch({
+    clock: d.clock,
+    readEvents: async (signal) => {
+      if (!eventsUrl || !live.streamToken) return undefined;
+      const text = await d.logsApi.getText(
+        eventsUrl,
+        live.streamToken,
+        AbortSignal.any([signal, AbortSignal.timeout(EVENTS_TIMEOUT_MS)]),
+      );
+      return parseEventStream(text, d.execution);
+    },
+    wake: () => live.waker.wake(d.clock.now()),
+    debug: (m) => d.out.debug(m),
+  });
+}
+
 /** Starts streaming the execution's logs; call `finish` after the watch. */
 export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
   const { config, job, execution, clock, out } = d;
@@ -112,30 +130,14 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
     ? `${eventStream}${eventStream.includes('?') ? '&' : '?'}follow=false&output=text&tailLines=300`
     : undefined;
   // An image pull that keeps failing: read the system events while it fails, and end the wait early.
-  const pulls = new PullWatch({
-    clock,
-    readEvents: async (signal) => {
-      if (!eventsUrl || !live.streamToken) return undefined;
-      const text = await d.logsApi.getText(
-        eventsUrl,
-        live.streamToken,
-        AbortSignal.any([signal, AbortSignal.timeout(EVENTS_TIMEOUT_MS)]),
-      );
-      return parseEventStream(text, execution);
-    },
-    wake: () => live.waker.wake(clock.now()),
-    debug: (m) => out.debug(m),
-  });
+  const pulls = watchPulls(d, live, eventsUrl);
   // The streams start at the first status read that is not final (live.observe).
 
   return {
     watch: {
       onStatus: (e) => {
         live.observe(e);
-        pulls.observe(e);
-        const streams = live.streams;
-        if (streams.some((s) => s.connected)) pulls.started();
-        else if (streams.some((s) => s.waiting !== undefined)) pulls.sign();
+        pulls.observe(e, live.streams);
       },
       waker: live.waker,
       pacing: (elapsedMs) => live.pacing(elapsedMs),
