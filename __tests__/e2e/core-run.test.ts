@@ -63,7 +63,7 @@ describe('run and wait', () => {
     expect(r.exitCode).toBe(1);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatch(
-      /ended Failed after \d+ s: container .* exited with code 3; reason BackoffLimitExceeded; Job has reached the specified backoff limit/,
+      /ended Failed after \d+ s: container .* exited with code 3 \(Azure: BackoffLimitExceeded, Job has reached the specified backoff limit\)/,
     );
     expect(r.outputs['execution-status']).toBe('Failed');
     expect(r.outputs['exit-code']).toBe('3');
