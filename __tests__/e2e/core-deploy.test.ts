@@ -146,6 +146,15 @@ describe('deploy', () => {
     expect(conf.manualTriggerConfig ?? null).toBeNull();
     expect(conf.replicaTimeout).toBe(600);
     expect(conf.secrets).toHaveLength(3);
+    // What a schedule means for cost, once, when it starts: it runs until the job is deleted, in UTC.
+    expect(r.notices).toEqual([
+      expect.stringMatching(
+        /^Job '.+' now runs on its own on schedule '0 6 \* \* \*' \(UTC\), every time, until the job is deleted or its trigger changed: each run is billed per vCPU-second and GiB-second of its replicas\. Next runs \(UTC\) of '0 6 \* \* \*': \d{4}-\d\d-\d\d 06:00, /,
+      ),
+    ]);
+    const again = await bed.run({ 'job-name': job, 'trigger-type': 'Schedule', 'cron-expression': '0 6 * * *' });
+    expect(again.outputs['job-operation']).toBe('unchanged');
+    expect(again.notices).toEqual([]);
   });
 
   it('fails with the fix when creating a job without an environment, and writes nothing', async () => {

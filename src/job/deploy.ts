@@ -81,8 +81,15 @@ export async function deploy(
   const result = live ? await update(config, live, deps, definition) : await create(config, deps, definition);
   const conf = result.job.configuration;
   if (conf?.triggerType === 'Schedule') {
-    const note = nextRunsNote(conf.scheduleTriggerConfig?.cronExpression, new Date(deps.now?.() ?? Date.now()));
+    const cron = conf.scheduleTriggerConfig?.cronExpression;
+    const note = nextRunsNote(cron, new Date(deps.now?.() ?? Date.now()));
     if (note) result.notes = [...(result.notes ?? []), note];
+    const wasScheduled =
+      live?.configuration?.triggerType === 'Schedule' && live.configuration.scheduleTriggerConfig?.cronExpression === cron;
+    if (!wasScheduled && result.operation !== 'unchanged')
+      deps.notice(
+        `Job '${config.jobName}' now runs on its own on schedule '${cron ?? ''}' (UTC), every time, until the job is deleted or its trigger changed: each run is billed per vCPU-second and GiB-second of its replicas${note ? `. ${note}` : '.'}`,
+      );
   }
   return result;
 }
