@@ -12,8 +12,10 @@ import {
   ENV_ROLE,
   ENV_ROLE_ACTIONS,
   identityId,
+  jobId,
   makePlan,
   resourceGroupId,
+  resourceId,
   type Facts,
   type Plan,
   type RolePlan,
@@ -51,7 +53,7 @@ const lastSegment = (id: string): string => id.slice(id.lastIndexOf('/') + 1).to
 async function readFacts(options: SetupOptions, arm: Arm): Promise<Facts & { location: string }> {
   const envPath = options.environment.startsWith('/subscriptions/')
     ? options.environment
-    : `${resourceGroupId(options)}/providers/Microsoft.App/managedEnvironments/${options.environment}`;
+    : resourceId(options, 'Microsoft.App', 'managedEnvironments', options.environment);
   const env = await arm.get(envPath, API.app);
   if (!env)
     throw new SetupError(
@@ -59,7 +61,13 @@ async function readFacts(options: SetupOptions, arm: Arm): Promise<Facts & { loc
     );
   let registryId: string | undefined;
   if (options.registry) {
-    const path = `${resourceGroupId(options, options.registryResourceGroup)}/providers/Microsoft.ContainerRegistry/registries/${options.registry}`;
+    const path = resourceId(
+      options,
+      'Microsoft.ContainerRegistry',
+      'registries',
+      options.registry,
+      options.registryResourceGroup,
+    );
     const registry = await arm.get(path, API.registry);
     if (!registry)
       throw new SetupError(
@@ -69,10 +77,15 @@ async function readFacts(options: SetupOptions, arm: Arm): Promise<Facts & { loc
   }
   const existingJobs = new Set<string>();
   for (const s of options.students) {
-    const job = await arm.get(`${resourceGroupId(options)}/providers/Microsoft.App/jobs/${s.job}`, API.app);
+    const job = await arm.get(jobId(options, s.job), API.app);
     if (job) existingJobs.add(s.job.toLowerCase());
   }
-  return { environmentId: String(env.id), registryId, existingJobs, location: typeof env.location === 'string' ? env.location : 'westeurope' };
+  return {
+    environmentId: String(env.id),
+    registryId,
+    existingJobs,
+    location: typeof env.location === 'string' ? env.location : 'westeurope',
+  };
 }
 
 async function ensureIdentity(

@@ -10,6 +10,7 @@ import { AzureCliCredential, WorkloadIdentityCredential } from '@azure/identity'
 import { parseArgs, USAGE, UsageError } from './args.ts';
 import { ArmError, createArm } from './arm.ts';
 import { runSetup, SetupError } from './apply.ts';
+import { jwtTenant } from '../src/common/jwt.ts';
 
 function credentialFor(
   env: NodeJS.ProcessEnv,
@@ -25,17 +26,6 @@ function credentialFor(
       disableInstanceDiscovery: authorityHost !== undefined,
     });
   return new AzureCliCredential(tenant ? { tenantId: tenant } : {});
-}
-
-function tenantOf(token: string): string | undefined {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
-      tid?: string;
-    };
-    return payload.tid;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function cli(argv: string[], env: NodeJS.ProcessEnv, line: (text: string) => void): Promise<number> {
@@ -54,7 +44,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv, line: (text: s
         `Could not sign in to Azure (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): run 'az login' (Cloud Shell is signed in already) and try again.`,
       );
     });
-    const tenantId = options.tenant ?? (token ? tenantOf(token.token) : undefined) ?? '';
+    const tenantId = options.tenant ?? (token ? jwtTenant(token.token) : undefined) ?? '';
     await runSetup(options, {
       arm: createArm(options.armEndpoint, credential, scope),
       line,

@@ -4,6 +4,7 @@
  * Facts read from Azure first (which jobs exist, the environment's and registry's IDs) come in as `Facts`.
  */
 import type { SetupOptions, Student } from './args.ts';
+import { formatResourceId, jobResourceId, resourceGroupId as groupId } from '../src/common/ids.ts';
 
 export const AUDIENCE = 'api://AzureADTokenExchange';
 /** A custom role with only what deploying a job needs on a shared environment (Contributor there is too much). */
@@ -66,15 +67,26 @@ export function subjects(options: SetupOptions, repo: string): CredentialPlan[] 
 }
 
 export function resourceGroupId(options: SetupOptions, resourceGroup = options.resourceGroup): string {
-  return `/subscriptions/${options.subscription}/resourceGroups/${resourceGroup}`;
+  return groupId(options.subscription, resourceGroup);
+}
+
+/** The ID of a resource in the class's subscription (in its resource group unless another is given). */
+export function resourceId(
+  options: SetupOptions,
+  provider: string,
+  type: string,
+  name: string,
+  resourceGroup = options.resourceGroup,
+): string {
+  return formatResourceId({ subscriptionId: options.subscription, resourceGroup, provider, type, name });
 }
 
 export function jobId(options: SetupOptions, job: string): string {
-  return `${resourceGroupId(options)}/providers/Microsoft.App/jobs/${job}`;
+  return jobResourceId(options.subscription, options.resourceGroup, job);
 }
 
 export function identityId(options: SetupOptions, name: string): string {
-  return `${resourceGroupId(options)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+  return resourceId(options, 'Microsoft.ManagedIdentity', 'userAssignedIdentities', name);
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

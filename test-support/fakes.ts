@@ -5,6 +5,7 @@
 import type { Job, JobExecution, JobExecutionTemplate, JobPatchProperties, Secret } from '@azure/arm-appcontainers';
 import type { JobApi, RegistryInfo } from '../src/azure/arm.ts';
 import type { Clock } from '../src/common/clock.ts';
+import { jobResourceId } from '../src/common/ids.ts';
 import type { Connection, Toolkit } from '../src/action/toolkit.ts';
 import { inputEnvironment, loadActionYml } from './harness.ts';
 
@@ -68,7 +69,7 @@ export class FakeJobApi implements JobApi {
   constructor(clock: FakeClock, jobName = 'alice-weather-job') {
     this.clock = clock;
     this.jobName = jobName;
-    this.jobId = `/subscriptions/${this.subscriptionId}/resourceGroups/${this.resourceGroup}/providers/Microsoft.App/jobs/${jobName}`;
+    this.jobId = jobResourceId(this.subscriptionId, this.resourceGroup, jobName);
   }
 
   async getJob(): Promise<Job | undefined> {

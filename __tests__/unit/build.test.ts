@@ -12,7 +12,6 @@ import {
   lastLines,
   pushedDigest,
   temporaryDockerConfig,
-  tenantOf,
   type BuildDeps,
   type BuildLog,
   type ExecResult,
@@ -93,11 +92,6 @@ describe('pure parts', () => {
     });
     expect(JSON.parse(temporaryDockerConfig(undefined, 'x'))).toEqual({ auths: { x: {} } });
     expect(JSON.parse(temporaryDockerConfig('not json', 'x'))).toEqual({ auths: { x: {} } });
-  });
-
-  it('tenantOf reads the tid claim of an access token', () => {
-    expect(tenantOf(jwt({ tid: 'tenant-1' }))).toBe('tenant-1');
-    expect(tenantOf('garbage')).toBeUndefined();
   });
 });
 

@@ -8,9 +8,8 @@ import { checkImage } from '../job/image-check.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { readDefinition, type Definition } from '../job/definition.js';
 import { deploy, type DeployResult } from '../job/deploy.js';
-import { ActionError, describeAzureError, JobBusyError } from '../common/errors.js';
+import { ActionError, azureDetail, describeAzureError, JobBusyError } from '../common/errors.js';
 import {
-  azureDetail,
   defaultTimeoutSec,
   exitFromEvents,
   isFinal,

@@ -3,7 +3,8 @@
  * was killed before it could see it end or stop it, or tried to stop it and could not, stop it here, so no run is
  * left billing. A failed read does not prevent the stop: when the state cannot be known, stopping is the safe side.
  */
-import { azureDetail, isFinal, stopCommand } from '../execution/execution.js';
+import { azureDetail } from '../common/errors.js';
+import { isFinal, stopCommand } from '../execution/execution.js';
 import { connect, loadConfig, STATE_DONE, STATE_EXECUTION, STATE_STOP } from './context.js';
 import { actionsToolkit, type Toolkit } from './toolkit.js';
 

@@ -25,7 +25,7 @@ import type {
   Secret,
 } from '@azure/arm-appcontainers';
 import { ActionError, codeOf, JobBusyError, parseErrorBody, statusOf } from '../common/errors.js';
-import { parseResourceId } from '../common/ids.js';
+import { jobResourceId, parseResourceId } from '../common/ids.js';
 
 export type { Job, JobExecution, JobExecutionTemplate, JobPatchProperties, ManagedEnvironment, Secret };
 
@@ -269,11 +269,7 @@ function minutes(ms: number): string {
   return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`;
 }
 
-export function jobResourceId(subscriptionId: string, resourceGroup: string, jobName: string): string {
-  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/jobs/${jobName}`;
-}
-
-export { parseResourceId };
+export { jobResourceId, parseResourceId };
 
 type Clock = NonNullable<AzureClientOptions['clock']>;
 

@@ -7,6 +7,7 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-
 import { AzureCliCredential, ClientAssertionCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { AuthConfig } from '../inputs/config.js';
 import { ActionError } from '../common/errors.js';
+import { jwtClaims } from '../common/jwt.js';
 
 export type ResolvedAuth = 'oidc' | 'azure-cli' | 'managed-identity';
 
@@ -40,12 +41,7 @@ export interface TokenClaims {
 
 /** Reads the (unverified) claims of a JWT, for error messages. Never returns or prints the token itself. */
 export function readClaims(jwt: string): TokenClaims {
-  try {
-    const payload = jwt.split('.')[1] ?? '';
-    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
-  } catch {
-    return {};
-  }
+  return jwtClaims(jwt);
 }
 
 /** A GitHub ID token is reused as the client assertion only while it stays valid for at least this long. */

@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TokenCredential } from '@azure/core-auth';
 import { createContainerAppsAPI } from '@azure/arm-appcontainers/api';
 import { armPipelineOptions } from './arm.js';
+import { jobResourceId } from '../common/ids.js';
 
 /** The api-version of the log-stream calls on ARM (the preview the Azure CLI uses for them). */
 export const LOGS_API_VERSION = '2023-11-02-preview';
@@ -170,7 +171,7 @@ export function createLogsApi(options: LogsApiOptions): LogsApi {
     // The same answer handling as every other ARM call (error shapes, cut-off answers, 429 without Retry-After).
     ...armPipelineOptions(),
   });
-  const jobPath = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/jobs/${jobName}`;
+  const jobPath = jobResourceId(subscriptionId, resourceGroup, jobName);
 
   const arm = async (
     method: 'GET' | 'POST',

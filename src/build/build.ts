@@ -41,6 +41,7 @@ import type { JobApi, RegistryInfo } from '../azure/arm.js';
 import type { Config } from '../inputs/config.js';
 import { ActionError, describeAzureError } from '../common/errors.js';
 import { capLine, freshToken, LineSplitter, printUntrusted } from '../common/untrusted.js';
+import { jwtTenant } from '../common/jwt.js';
 import { registryHost, repositoryOf } from '../common/image.js';
 import { decidePull, isAcrServer, registriesOf } from '../job/registry.js';
 
@@ -273,18 +274,6 @@ export function temporaryDockerConfig(original: string | undefined, server: stri
   const auths = parsed.auths && typeof parsed.auths === 'object' ? (parsed.auths as Record<string, unknown>) : {};
   parsed.auths = { ...auths, [server]: auths[server] ?? {} };
   return JSON.stringify(parsed, null, 2);
-}
-
-/** The `tid` claim of an access token (the tenant ACR needs for the exchange), or undefined. */
-export function tenantOf(accessToken: string): string | undefined {
-  try {
-    const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
-      tid?: unknown;
-    };
-    return typeof payload.tid === 'string' ? payload.tid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -533,7 +522,7 @@ async function exchangeOnce(
     );
   }
   deps.mask(token.token);
-  const tenant = tenantOf(token.token);
+  const tenant = jwtTenant(token.token);
   const form = new URLSearchParams({ grant_type: 'access_token', service: server, access_token: token.token });
   if (tenant) form.set('tenant', tenant);
   let response: Response;
@@ -628,6 +617,128 @@ function warnSecretBuildArgs(
   }
 }
 
+/** The build context and the Dockerfile, checked before anything runs (the effective file: the context's Dockerfile). */
+function checkBuildPaths(
+  build: NonNullable<Config['build']>,
+  cwd: string,
+): { contextDir: string; dockerfile: string | undefined; effectiveDockerfile: string } {
+  const contextDir = resolve(cwd, build.context);
+  if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) {
+    throw new ActionError(
+      `Input 'build-context' is '${build.context}', which is not a folder in the workspace (${contextDir}): check out the repository first (actions/checkout) or fix the path.`,
+    );
+  }
+  const dockerfile = build.dockerfile ? resolve(cwd, build.dockerfile) : undefined;
+  const effectiveDockerfile = dockerfile ?? join(contextDir, 'Dockerfile');
+  if (!existsSync(effectiveDockerfile) || !statSync(effectiveDockerfile).isFile()) {
+    throw new ActionError(
+      build.dockerfile
+        ? `Input 'dockerfile' is '${build.dockerfile}', which is not a file in the workspace (${effectiveDockerfile}): give the Dockerfile's path relative to the workspace.`
+        : `Input 'build-context' ('${build.context}') has no Dockerfile (${effectiveDockerfile}): add one, or set input 'dockerfile' to its path relative to the workspace.`,
+    );
+  }
+  return { contextDir, dockerfile, effectiveDockerfile };
+}
+
+/** What the steps inside the build group share: the CLI, where it runs, and what a failure reports. */
+interface BuildSession {
+  run: Runner;
+  log: BuildLog;
+  cli: ContainerCli;
+  server: string;
+  env: Record<string, string>;
+  signal: { signal?: AbortSignal };
+  ctx: FailureContext;
+}
+
+/** Logs the CLI in to the registry (the identity's ACR token, or registry-username/password), or says why not. */
+async function logIn(s: BuildSession, config: Config, deps: BuildDeps): Promise<void> {
+  const { log, server, cli } = s;
+  if (s.ctx.login === 'none') {
+    log.info(
+      `Not logging in to ${server}: using the CLI's existing login, if any (set registry-username and registry-password to log in).`,
+    );
+    return;
+  }
+  let user: string;
+  let password: string;
+  if (s.ctx.login === 'acr-identity') {
+    log.info(
+      `Logging in to ${server} with this workflow's Azure identity (ACR token exchange, no registry password); the login is kept in a temporary folder that is deleted after the push.`,
+    );
+    user = ACR_TOKEN_USER;
+    password = await acrRefreshToken(server, {
+      credential: deps.credential,
+      scope: config.auth.armScope,
+      fetch: deps.fetch ?? fetch,
+      mask: log.mask,
+      info: log.info,
+      now: deps.now ?? Date.now,
+      sleep: deps.sleep ?? ((ms) => sleep(ms, undefined, { signal: deps.signal })),
+    });
+  } else {
+    log.info(
+      `Logging in to ${server} as ${config.registry.username} (registry-username / registry-password); the login is kept in a temporary folder that is deleted after the push.`,
+    );
+    user = config.registry.username!;
+    password = config.registry.password ?? '';
+    log.mask(password);
+  }
+  const r = await runQuoted(s.run, log, cli, ['login', server, '--username', user, '--password-stdin'], {
+    env: s.env,
+    input: Buffer.from(password, 'utf8'),
+    ...s.signal,
+  });
+  if (r.exitCode !== 0) {
+    throw failure(
+      `Logging in to registry '${server}' with ${cli}`,
+      r,
+      s.ctx,
+      `check that '${server}' is the registry in input 'image' and that the runner can reach it`,
+    );
+  }
+}
+
+/** Pushes the image and returns the digest the registry stored (podman's digest file, docker's output or inspect). */
+async function pushImage(s: BuildSession, image: string, base: string): Promise<string> {
+  const { run, log, cli } = s;
+  s.ctx.phase = 'push';
+  const digestFile = join(base, `digest-${randomUUID()}`);
+  const pushArgs = cli === 'podman' ? ['push', '--digestfile', digestFile, image] : ['push', image];
+  const pushed = await runQuoted(run, log, cli, pushArgs, { env: s.env, ...s.signal });
+  if (pushed.exitCode !== 0) {
+    rmSync(digestFile, { force: true });
+    throw failure(
+      `Pushing ${image} with ${cli}`,
+      pushed,
+      s.ctx,
+      `check that the registry accepts pushes to '${repositoryOf(image)}' from this identity`,
+    );
+  }
+  let digest: string | undefined;
+  if (cli === 'podman') {
+    digest = existsSync(digestFile) ? readFileSync(digestFile, 'utf8').trim() : undefined;
+    rmSync(digestFile, { force: true });
+  } else {
+    digest = pushedDigest(`${pushed.stdout}\n${pushed.stderr}`, image.slice(repositoryOf(image).length + 1));
+    if (!digest) {
+      const inspected = await run(cli, ['image', 'inspect', '--format', '{{json .RepoDigests}}', image], {
+        env: s.env,
+        silent: true,
+      });
+      const repo = repositoryOf(image);
+      const digests = inspected.exitCode === 0 ? (JSON.parse(inspected.stdout.trim() || '[]') as string[]) : [];
+      digest = digests.find((d) => d.startsWith(`${repo}@`))?.slice(repo.length + 1);
+    }
+  }
+  if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+    throw new ActionError(
+      `Pushed ${image}, but ${cli} did not report the pushed digest, so the job cannot be deployed by digest: rerun the job, or deploy the tag with a separate step (image without build-context).`,
+    );
+  }
+  return digest;
+}
+
 /**
  * Builds and pushes `config.image` from `config.build`; returns the digest reference to deploy. On a dry run,
  * only says what it would do (nothing is built or pushed) and returns the tag reference.
@@ -646,21 +757,7 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
   warnSecretBuildArgs(build.buildArgs, config.secretValues, log);
 
   // Checks that need no build: the paths, and that the job will be able to pull what is pushed.
-  const contextDir = resolve(cwd, build.context);
-  if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) {
-    throw new ActionError(
-      `Input 'build-context' is '${build.context}', which is not a folder in the workspace (${contextDir}): check out the repository first (actions/checkout) or fix the path.`,
-    );
-  }
-  const dockerfile = build.dockerfile ? resolve(cwd, build.dockerfile) : undefined;
-  const effectiveDockerfile = dockerfile ?? join(contextDir, 'Dockerfile');
-  if (!existsSync(effectiveDockerfile) || !statSync(effectiveDockerfile).isFile()) {
-    throw new ActionError(
-      build.dockerfile
-        ? `Input 'dockerfile' is '${build.dockerfile}', which is not a file in the workspace (${effectiveDockerfile}): give the Dockerfile's path relative to the workspace.`
-        : `Input 'build-context' ('${build.context}') has no Dockerfile (${effectiveDockerfile}): add one, or set input 'dockerfile' to its path relative to the workspace.`,
-    );
-  }
+  const { contextDir, dockerfile, effectiveDockerfile } = checkBuildPaths(build, cwd);
   const registries = `the container registries of subscription '${deps.api.subscriptionId}'`;
   await decidePull(config, image, deps.live, { api: deps.api }).catch((error: unknown) => {
     throw describeAzureError(error, 'list', registries);
@@ -705,57 +802,15 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
       const base = runnerTemp && existsSync(runnerTemp) ? runnerTemp : tmpdir();
       mkdirSync(base, { recursive: true });
       const store = login === 'none' ? undefined : temporaryLoginStore(cli, server, env, base);
-      const runEnv = store?.env ?? env;
+      const session: BuildSession = { run, log, cli, server, env: store?.env ?? env, signal, ctx };
       try {
-        if (login !== 'none') {
-          let user: string;
-          let password: string;
-          if (login === 'acr-identity') {
-            log.info(
-              `Logging in to ${server} with this workflow's Azure identity (ACR token exchange, no registry password); the login is kept in a temporary folder that is deleted after the push.`,
-            );
-            user = ACR_TOKEN_USER;
-            password = await acrRefreshToken(server, {
-              credential: deps.credential,
-              scope: config.auth.armScope,
-              fetch: deps.fetch ?? fetch,
-              mask: log.mask,
-              info: log.info,
-              now: deps.now ?? Date.now,
-              sleep: deps.sleep ?? ((ms) => sleep(ms, undefined, { signal: deps.signal })),
-            });
-          } else {
-            log.info(
-              `Logging in to ${server} as ${config.registry.username} (registry-username / registry-password); the login is kept in a temporary folder that is deleted after the push.`,
-            );
-            user = config.registry.username!;
-            password = config.registry.password ?? '';
-            log.mask(password);
-          }
-          const r = await runQuoted(run, log, cli, ['login', server, '--username', user, '--password-stdin'], {
-            env: runEnv,
-            input: Buffer.from(password, 'utf8'),
-            ...signal,
-          });
-          if (r.exitCode !== 0) {
-            throw failure(
-              `Logging in to registry '${server}' with ${cli}`,
-              r,
-              ctx,
-              `check that '${server}' is the registry in input 'image' and that the runner can reach it`,
-            );
-          }
-        } else {
-          log.info(
-            `Not logging in to ${server}: using the CLI's existing login, if any (set registry-username and registry-password to log in).`,
-          );
-        }
+        await logIn(session, config, deps);
         if (deps.signal?.aborted)
           throw new ActionError('The workflow run was cancelled before the build; nothing was built or deployed.');
 
         ctx.phase = 'build';
         const built = await runQuoted(run, log, cli, buildArguments(image, contextDir, dockerfile, build.buildArgs), {
-          env: runEnv,
+          env: session.env,
           ...signal,
         });
         if (built.exitCode !== 0) {
@@ -769,40 +824,7 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
         if (deps.signal?.aborted)
           throw new ActionError('The workflow run was cancelled after the build; nothing was pushed or deployed.');
 
-        ctx.phase = 'push';
-        const digestFile = join(base, `digest-${randomUUID()}`);
-        const pushArgs = cli === 'podman' ? ['push', '--digestfile', digestFile, image] : ['push', image];
-        const pushed = await runQuoted(run, log, cli, pushArgs, { env: runEnv, ...signal });
-        if (pushed.exitCode !== 0) {
-          rmSync(digestFile, { force: true });
-          throw failure(
-            `Pushing ${image} with ${cli}`,
-            pushed,
-            ctx,
-            `check that the registry accepts pushes to '${repositoryOf(image)}' from this identity`,
-          );
-        }
-        let digest: string | undefined;
-        if (cli === 'podman') {
-          digest = existsSync(digestFile) ? readFileSync(digestFile, 'utf8').trim() : undefined;
-          rmSync(digestFile, { force: true });
-        } else {
-          digest = pushedDigest(`${pushed.stdout}\n${pushed.stderr}`, image.slice(repositoryOf(image).length + 1));
-          if (!digest) {
-            const inspected = await run(cli, ['image', 'inspect', '--format', '{{json .RepoDigests}}', image], {
-              env: runEnv,
-              silent: true,
-            });
-            const repo = repositoryOf(image);
-            const digests = inspected.exitCode === 0 ? (JSON.parse(inspected.stdout.trim() || '[]') as string[]) : [];
-            digest = digests.find((d) => d.startsWith(`${repo}@`))?.slice(repo.length + 1);
-          }
-        }
-        if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
-          throw new ActionError(
-            `Pushed ${image}, but ${cli} did not report the pushed digest, so the job cannot be deployed by digest: rerun the job, or deploy the tag with a separate step (image without build-context).`,
-          );
-        }
+        const digest = await pushImage(session, image, base);
         const result: BuildResult = {
           image: digestReference(image, digest),
           tagged: image,

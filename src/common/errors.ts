@@ -84,27 +84,47 @@ const FIXES: Record<string, (what: string, message: string) => string> = {
   InvalidApiVersionParameter: () => `set input 'api-version' to one of the supported versions listed above`,
 };
 
+/** An Azure error's HTTP status and code (either may be missing) and its message on one line. */
+function azureParts(error: unknown): { status?: number; code?: string; message: string } {
+  const e = (error ?? {}) as AzureErrorLike;
+  const message = (e.message ?? String(error)).trim().replace(/\s+/g, ' ');
+  return { status: statusOf(error), code: codeOf(error) || undefined, message };
+}
+
+/** `503 ServiceUnavailable`, `503` or `ServiceUnavailable`: what is known of the two. */
+function azureHead(status: number | undefined, code: string | undefined): string {
+  return [status, code].filter((x) => x !== undefined).join(' ');
+}
+
+/**
+ * An Azure error as `503 ServiceUnavailable: message` (the HTTP status and Azure's code when known, then Azure's
+ * message): the one spelling of "code: message" in the action's messages.
+ */
+export function azureDetail(error: unknown): string {
+  const { status, code, message } = azureParts(error);
+  const text = message.replace(/\.$/, '');
+  const head = azureHead(status, code);
+  return head ? `${head}: ${text}` : text;
+}
+
 /** Keeps Azure's code and message, says which resource and operation, and adds the fix when one is known. */
 export function describeAzureError(error: unknown, operation: string, resource: string): ActionError {
   if (error instanceof ActionError) return error;
-  const e = (error ?? {}) as AzureErrorLike;
-  const message = (e.message ?? String(error)).trim().replace(/\s+/g, ' ');
-  if (e.statusCode === undefined && !e.code && /^Operation was canceled/i.test(message)) {
+  const { status, code, message } = azureParts(error);
+  if (status === undefined && !code && /^Operation was canceled/i.test(message)) {
     // The SDK's poller reports a Canceled long-running operation without Azure's error body.
     return new ActionError(
       `Azure canceled the operation to ${operation} ${resource} (provisioning state Canceled), usually because another change to it replaced this one: rerun the step, and check the job's activity log if it happens again.`,
     );
   }
-  if (e.statusCode === undefined && !e.code) {
+  if (status === undefined && !code) {
     return new ActionError(
       `Could not ${operation} ${resource}: ${message}. Check the network path to Azure and rerun the job.`,
     );
   }
-  const code = e.code ?? 'Error';
-  const fix = FIXES[code]?.(resource, message);
-  const status = e.statusCode !== undefined ? `${e.statusCode} ` : '';
+  const fix = FIXES[code ?? 'Error']?.(resource, message);
   return new ActionError(
-    `Azure refused to ${operation} ${resource} (${status}${code}): ${message.replace(/\.$/, '')}.${fix ? ` Fix: ${fix}.` : ''}`,
+    `Azure refused to ${operation} ${resource} (${azureHead(status, code ?? 'Error')}): ${message.replace(/\.$/, '')}.${fix ? ` Fix: ${fix}.` : ''}`,
   );
 }
 

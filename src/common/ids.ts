@@ -35,14 +35,35 @@ export function parseResourceId(id: string): ResourceIdParts {
   };
 }
 
+/**
+ * The parts of an ID of exactly the shape `/subscriptions/S/resourceGroups/G/providers/P/T/N` (keys in any case),
+ * or undefined for any other text: for checking what a user typed, where `parseResourceId` would guess.
+ */
+export function matchResourceId(value: string): ResourceIdParts | undefined {
+  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+)\/([^/]+)\/([^/]+)$/i.exec(value);
+  if (!m) return undefined;
+  const [, subscriptionId = '', resourceGroup = '', provider = '', type = '', name = ''] = m;
+  return { subscriptionId, resourceGroup, provider, type, name };
+}
+
+/** The ID of a resource group. */
+export function resourceGroupId(subscriptionId: string, resourceGroup: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
+}
+
 /** The canonical spelling of a resource ID's parts. */
 export function formatResourceId(parts: ResourceIdParts): string {
-  return `/subscriptions/${parts.subscriptionId}/resourceGroups/${parts.resourceGroup}/providers/${parts.provider}/${parts.type}/${parts.name}`;
+  return `${resourceGroupId(parts.subscriptionId, parts.resourceGroup)}/providers/${parts.provider}/${parts.type}/${parts.name}`;
 }
 
 /** The comparison key of an ID: lower case, no trailing slash. */
 function idKey(id: string): string {
   return id.replace(/\/+$/, '').toLowerCase();
+}
+
+/** The ID of a Container Apps job. */
+export function jobResourceId(subscriptionId: string, resourceGroup: string, jobName: string): string {
+  return formatResourceId({ subscriptionId, resourceGroup, provider: 'Microsoft.App', type: 'jobs', name: jobName });
 }
 
 /** Whether two resource IDs name the same resource (case-insensitive, as Azure compares them). */

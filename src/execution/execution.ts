@@ -6,7 +6,7 @@
 import type { Job, JobExecution, JobExecutionBase, JobExecutionTemplate } from '@azure/arm-appcontainers';
 import type { JobApi } from '../azure/arm.js';
 import type { Clock } from '../common/clock.js';
-import { ActionError, codeOf, statusOf } from '../common/errors.js';
+import { ActionError, azureDetail, statusOf } from '../common/errors.js';
 
 export type FinalStatus = 'Succeeded' | 'Failed' | 'Stopped' | 'Degraded';
 /**
@@ -54,18 +54,6 @@ export interface Outcome {
   showCommand?: string;
   /** The action ended the wait before the execution ended, and why (a verdict from the logs, see WatchOptions). */
   endedEarly?: string;
-}
-
-/** An Azure error as `503 ServiceUnavailable: message` (status and code when known), for messages. */
-export function azureDetail(error: unknown): string {
-  const status = statusOf(error);
-  const code = codeOf(error);
-  const message = (error instanceof Error ? error.message : String(error))
-    .trim()
-    .replace(/\s+/g, ' ')
-    .replace(/\.$/, '');
-  const head = [status, code].filter((x) => x !== undefined && x !== '').join(' ');
-  return head ? `${head}: ${message}` : message;
 }
 
 /** The Azure CLI command that stops one execution. */

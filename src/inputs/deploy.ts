@@ -4,6 +4,7 @@
  */
 import { CronError, parseCron } from '../common/cron.js';
 import { InputError } from '../common/errors.js';
+import { matchResourceId } from '../common/ids.js';
 import { CLOUDS } from './endpoints.js';
 import {
   CONTAINER_NAME_RE,
@@ -22,7 +23,6 @@ import {
   parseImage,
   parseList,
   parseMemory,
-  parseResourceId,
   parseWholeNumber,
   q,
   RESOURCE_GROUP_RE,
@@ -74,10 +74,10 @@ export function readTarget(get: Get): Pick<Config, 'resourceGroup' | 'jobName' |
   const environment = get('environment') || undefined;
   if (environment !== undefined) {
     if (environment.startsWith('/')) {
-      const id = parseResourceId(environment);
+      const id = matchResourceId(environment);
       const ok =
         id !== undefined &&
-        UUID_RE.test(id.subscription) &&
+        UUID_RE.test(id.subscriptionId) &&
         RESOURCE_GROUP_RE.test(id.resourceGroup) &&
         id.provider.toLowerCase() === 'microsoft.app' &&
         ['managedenvironments', 'connectedenvironments'].includes(id.type.toLowerCase()) &&

@@ -4,6 +4,7 @@
  * text, so none may backtrack badly: no nested or adjacent ambiguous quantifiers (durations are scanned by hand).
  */
 import { InputError } from '../common/errors.js';
+import { matchResourceId } from '../common/ids.js';
 import type { AuthType, ImageReference, TriggerType } from './types.js';
 // ---------------------------------------------------------------------------------------------------------------
 // Constants
@@ -87,26 +88,11 @@ export function splitLines(text: string, comments: boolean): Line[] {
   return out;
 }
 
-export interface ResourceIdParts {
-  subscription: string;
-  resourceGroup: string;
-  provider: string;
-  type: string;
-  name: string;
-}
-
-export function parseResourceId(value: string): ResourceIdParts | undefined {
-  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+)\/([^/]+)\/([^/]+)$/i.exec(value);
-  if (!m) return undefined;
-  const [, subscription = '', resourceGroup = '', provider = '', type = '', name = ''] = m;
-  return { subscription, resourceGroup, provider, type, name };
-}
-
 export function isUserAssignedIdentityId(value: string): boolean {
-  const id = parseResourceId(value);
+  const id = matchResourceId(value);
   return (
     id !== undefined &&
-    UUID_RE.test(id.subscription) &&
+    UUID_RE.test(id.subscriptionId) &&
     RESOURCE_GROUP_RE.test(id.resourceGroup) &&
     id.provider.toLowerCase() === 'microsoft.managedidentity' &&
     id.type.toLowerCase() === 'userassignedidentities' &&

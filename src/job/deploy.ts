@@ -8,7 +8,7 @@ import type { Job, JobPatchProperties, Secret } from '@azure/arm-appcontainers';
 import type { JobApi } from '../azure/arm.js';
 import type { Config } from '../inputs/config.js';
 import { ActionError, statusOf } from '../common/errors.js';
-import { adoptIds, parseResourceId, sameId } from '../common/ids.js';
+import { adoptIds, formatResourceId, parseResourceId, sameId } from '../common/ids.js';
 import { registryHost, withTag } from '../common/image.js';
 import {
   applyFile,
@@ -69,7 +69,13 @@ export interface DeployDeps {
 export function environmentId(config: Config, subscriptionId: string): string {
   const env = config.environment!;
   if (env.startsWith('/')) return env;
-  return `/subscriptions/${subscriptionId}/resourceGroups/${config.resourceGroup}/providers/Microsoft.App/managedEnvironments/${env}`;
+  return formatResourceId({
+    subscriptionId,
+    resourceGroup: config.resourceGroup,
+    provider: 'Microsoft.App',
+    type: 'managedEnvironments',
+    name: env,
+  });
 }
 
 export async function deploy(

@@ -32,6 +32,7 @@ import {
 } from '../azure/registry-api.js';
 import { ActionError } from '../common/errors.js';
 import { withTag } from '../common/image.js';
+import { jwtTenant } from '../common/jwt.js';
 import { isAcrHost, parseImageReference, type Config } from '../inputs/config.js';
 import { isLoopback } from '../inputs/endpoints.js';
 import { registriesOf } from './registry.js';
@@ -102,18 +103,6 @@ interface Access {
   how: 'identity' | 'credentials' | 'anonymous';
 }
 
-/** The `tid` claim of an Entra access token. */
-function tenantOf(token: string): string | undefined {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
-      tid?: unknown;
-    };
-    return typeof payload.tid === 'string' ? payload.tid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function identityAccess(
   target: RegistryTarget,
   registryName: string,
@@ -139,7 +128,7 @@ async function identityAccess(
     throw new RegistryUnreadable(`no Azure token for the registry (${excerpt((error as Error).message, 120)})`);
   }
   if (!entra) throw new RegistryUnreadable('no Azure token for the registry');
-  const refresh = await acrRefreshToken(target.server, entra, tenantOf(entra) ?? config.auth.tenantId, http);
+  const refresh = await acrRefreshToken(target.server, entra, jwtTenant(entra) ?? config.auth.tenantId, http);
   deps.mask(refresh);
   const access = await acrAccessToken(target.server, refresh, `repository:${target.repository}:pull`, http);
   deps.mask(access);

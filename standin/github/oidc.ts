@@ -14,7 +14,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createSigningKey, signJwt, type JsonWebKey, type SigningKey } from '../common/jwt.ts';
+import { createSigningKey, decodeJwt, signJwt, type JsonWebKey, type SigningKey } from '../common/jwt.ts';
 
 export interface GitHubOidcOptions {
   /** Where this service is reachable, e.g. https://localhost:8443 or https://localhost:8443/github (no trailing slash needed). */
@@ -180,7 +180,7 @@ export class GitHubOidc {
       }
       const audience = url.searchParams.get('audience');
       const token = this.mint(audience ? { aud: audience } : {});
-      const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as IssuedIdToken;
+      const payload = decodeJwt(token)!.payload as unknown as IssuedIdToken;
       this.issued += 1;
       this.issuedTokens.push({
         jti: payload.jti,
