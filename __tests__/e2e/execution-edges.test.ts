@@ -3,34 +3,13 @@
  * Azure that stops answering while the action waits, a stop that fails, and an execution that disappears. The
  * stand-in's clock can be shifted (`shiftMs`) to place another run's execution in time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBed, type Bed } from '../../test-support/e2e.ts';
+import { describe, expect, it } from 'vitest';
+import { suiteBed, type Json } from '../../test-support/e2e-suite.ts';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
-let bed: Bed;
-let seq = 0;
 /** Added to the stand-in's clock (Azure's), not the runner's. */
 let shiftMs = 0;
-
-beforeAll(async () => {
-  bed = await startBed({ clock: () => Date.now() + shiftMs });
-});
-afterAll(async () => {
-  await bed?.close();
-});
-
-async function newJob(): Promise<string> {
-  const name = `edge-job-${++seq}`;
-  const r = await bed.run({ 'job-name': name, environment: bed.world.environment, image: IMAGE });
-  expect(r.errors).toEqual([]);
-  return name;
-}
-
-function executions(job: string): Json[] {
-  return bed.standIn.arm.listExecutions(bed.world.resourceGroup, job) as Json[];
-}
+const bed = suiteBed('edge-job', { clock: () => Date.now() + shiftMs });
+const { newJob, executions } = bed;
 
 function statusOf(job: string, name: string): string {
   return (bed.standIn.arm.getExecution(bed.world.resourceGroup, job, name) as Json).properties.status;

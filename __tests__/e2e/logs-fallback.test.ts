@@ -6,69 +6,18 @@
  *
  * Part of the logs suite (split for parallel runs): Log Analytics fallback, log outages, missing roles, diagnosis.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionScript } from '../../standin/index.ts';
+import { group, IMAGE, suiteBed, text } from '../../test-support/e2e-suite.ts';
 
-const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
-let bed: Bed;
-let seq = 0;
+const bed = suiteBed('log-job');
+const { newJob, runScripted: run } = bed;
 /** A plain job most tests run (each run's execution follows the script the test gives). */
 let job: string;
 
 beforeAll(async () => {
-  bed = await startBed();
   job = await newJob();
 });
-afterAll(async () => {
-  await bed?.close();
-});
-
-/** A fresh job for one test. */
-async function newJob(inputs: Record<string, string> = {}): Promise<string> {
-  const name = `log-job-${++seq}`;
-  const r = await bed.run({ 'job-name': name, environment: bed.world.environment, image: IMAGE, ...inputs });
-  expect(r.errors).toEqual([]);
-  return name;
-}
-
-function run(
-  job: string,
-  script: ExecutionScript,
-  inputs: Record<string, string> = {},
-  options: Parameters<Bed['run']>[1] = {},
-): Promise<E2eRun> {
-  bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, job, script);
-  return bed.run(
-    {
-      'job-name': job,
-      start: 'true',
-      'log-analytics-endpoint': bed.standIn.urls.loganalytics,
-      ...inputs,
-    },
-    options,
-  );
-}
-
-/**
- * The log lines of the groups whose title matches (the harness shows a group as "▼ title" and its lines
- * indented), a stream's "(continued)" groups included.
- */
-function group(r: E2eRun, title: RegExp): string[] {
-  const lines = r.log.split('\n');
-  const out: string[] = [];
-  lines.forEach((l, at) => {
-    if (!l.startsWith('▼ ') || !title.test(l)) return;
-    for (const m of lines.slice(at + 1)) {
-      if (!m.startsWith('  ')) break;
-      out.push(m.slice(2));
-    }
-  });
-  return out;
-}
-
-const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
-const text = (lines: string[]): string[] => lines.filter((l) => TS.test(l)).map((l) => l.replace(TS, ''));
 
 describe('when live streaming is not possible', () => {
   it('reads the logs from Log Analytics after the execution, waiting for late ingestion', async () => {

@@ -5,34 +5,12 @@
  * Part of the reliability suite (split for parallel runs): operations that fail, persistent faults, api-version
  * fallback, stuck executions.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_APP_API_VERSIONS } from '../../standin/index.ts';
-import { startBed, type Bed } from '../../test-support/e2e.ts';
+import { IMAGE, suiteBed } from '../../test-support/e2e-suite.ts';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
-let bed: Bed;
-let seq = 0;
-
-beforeAll(async () => {
-  bed = await startBed();
-});
-afterAll(async () => {
-  await bed?.close();
-});
-
-/** A fresh job for one test. */
-async function newJob(inputs: Record<string, string> = {}): Promise<string> {
-  const name = `rel-job-${++seq}`;
-  const r = await bed.run({ 'job-name': name, environment: bed.world.environment, image: IMAGE, ...inputs });
-  expect(r.errors).toEqual([]);
-  return name;
-}
-
-function executions(job: string): Json[] {
-  return bed.standIn.arm.listExecutions(bed.world.resourceGroup, job) as Json[];
-}
+const bed = suiteBed('rel-job');
+const { newJob, executions } = bed;
 
 describe('faults', () => {
   it("fails with Azure's error when creating a job ends Canceled", async () => {
@@ -40,7 +18,7 @@ describe('faults', () => {
       outcome: 'Canceled',
       error: { code: 'OperationCanceled', message: 'The operation was canceled by the platform' },
     });
-    const r = await bed.run({ 'job-name': `rel-job-${++seq}`, environment: bed.world.environment, image: IMAGE });
+    const r = await bed.run({ 'job-name': bed.nextJobName(), environment: bed.world.environment, image: IMAGE });
     expect(r.exitCode).toBe(1);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatch(/^Azure canceled the operation to create job '.*' \(provisioning state Canceled\)/);

@@ -4,33 +4,11 @@
  *
  * Part of the reliability suite (split for parallel runs): transient faults and lost start answers.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBed, type Bed } from '../../test-support/e2e.ts';
+import { describe, expect, it } from 'vitest';
+import { suiteBed } from '../../test-support/e2e-suite.ts';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
-let bed: Bed;
-let seq = 0;
-
-beforeAll(async () => {
-  bed = await startBed();
-});
-afterAll(async () => {
-  await bed?.close();
-});
-
-/** A fresh job for one test. */
-async function newJob(inputs: Record<string, string> = {}): Promise<string> {
-  const name = `rel-job-${++seq}`;
-  const r = await bed.run({ 'job-name': name, environment: bed.world.environment, image: IMAGE, ...inputs });
-  expect(r.errors).toEqual([]);
-  return name;
-}
-
-function executions(job: string): Json[] {
-  return bed.standIn.arm.listExecutions(bed.world.resourceGroup, job) as Json[];
-}
+const bed = suiteBed('rel-job');
+const { newJob, executions } = bed;
 
 describe('faults', () => {
   it('rides out throttling, server errors, dropped connections and slow answers on every call', async () => {
@@ -59,7 +37,7 @@ describe('faults', () => {
     f.throttle({ host: 'arm', method: 'POST', path: /listCredentials$/ }, 1);
     f.serverError({ host: 'arm', method: 'PUT' }, 500);
     f.latency({ host: 'arm', method: 'GET', path: /OperationStatuses|OperationResults/i }, 1200);
-    const job = `rel-job-${++seq}`;
+    const job = bed.nextJobName();
     const r = await bed.run({
       'job-name': job,
       environment: bed.world.environment,
