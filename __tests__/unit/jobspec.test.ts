@@ -6,6 +6,7 @@ import { deploy, desiredJob } from '../../src/job/deploy.ts';
 import { diffJobs, jobToWire, toJson, type Obj } from '../../src/job/definition.ts';
 import { executionTemplate, hasContainerInputs, targetContainer, type RegistryPlan } from '../../src/job/spec.ts';
 import { baseConfig } from '../../test-support/config-fixture.ts';
+import { manualConfiguration } from '../../test-support/fixtures.ts';
 
 const ENV_ID =
   '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.App/managedEnvironments/env-data';
@@ -18,14 +19,7 @@ function liveJob(): Job {
     location: 'westeurope',
     tags: { team: 'data' },
     environmentId: ENV_ID,
-    configuration: {
-      triggerType: 'Manual',
-      replicaTimeout: 300,
-      replicaRetryLimit: 0,
-      manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 },
-      secrets: [{ name: 'postgres-url' }],
-      registries: [{ server: 'hyfregistry.azurecr.io', identity: 'system' }],
-    },
+    configuration: manualConfiguration({ registries: [{ server: 'hyfregistry.azurecr.io', identity: 'system' }] }),
     template: {
       containers: [
         {

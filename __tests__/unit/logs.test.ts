@@ -20,7 +20,8 @@ import {
   STREAMING_POLL_MS,
   Waker,
 } from '../../src/logs/stream.ts';
-import { renderSummary, type Report } from '../../src/report/report.ts';
+import { renderSummary } from '../../src/report/report.ts';
+import { failedReport } from '../../test-support/fixtures.ts';
 import { FakeClock, FakeJobApi } from '../../test-support/fakes.ts';
 
 describe('stream lines', () => {
@@ -288,16 +289,9 @@ describe('Log Analytics fallback', () => {
 
 describe('summary', () => {
   it('ends with the last lines (in a fence they cannot close) and the links', () => {
-    const report: Report = {
-      jobName: 'job',
-      resourceGroup: 'rg',
-      jobId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/jobs/job',
-      portalBase: 'https://portal.azure.com',
-      dryRun: false,
-      changes: [],
-      execution: { name: 'job-abc1234', status: 'Failed' },
+    const report = failedReport({
       logs: { tail: ['a', 'has ``` fence'], source: 'live', query: 'Q', queryUrl: 'https://portal/q' },
-    };
+    });
     const md = renderSummary(report);
     expect(md).toContain('Last 2 lines of the log</summary>\n\n````text\na\nhas ``` fence\n````');
     expect(md.trimEnd().split('\n').at(-1)).toMatch(/ · \[Logs in Log Analytics\]\(https:\/\/portal\/q\)$/);

@@ -5,6 +5,7 @@ import { rollbackPatch } from '../../src/job/rollback.ts';
 import { deploy } from '../../src/job/deploy.ts';
 import type { JobApi } from '../../src/azure/arm.ts';
 import { baseConfig } from '../../test-support/config-fixture.ts';
+import { manualConfiguration } from '../../test-support/fixtures.ts';
 
 const UAI =
   '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-pull';
@@ -14,14 +15,7 @@ function before(): Job {
     name: 'alice-weather-job',
     location: 'westeurope',
     tags: { team: 'data' },
-    configuration: {
-      triggerType: 'Manual',
-      replicaTimeout: 300,
-      replicaRetryLimit: 0,
-      manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 },
-      // as GET returns them: names only
-      secrets: [{ name: 'postgres-url' }],
-    },
+    configuration: manualConfiguration(), // secrets as GET returns them: names only
     template: {
       containers: [
         {

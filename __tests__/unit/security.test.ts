@@ -10,7 +10,8 @@ import { parseStreamLine, LogPrinter } from '../../src/logs/stream.ts';
 import { errorLine, knownFix, lastLines, pushedDigest, type FailureContext } from '../../src/build/build.ts';
 import { diagnose, type Evidence } from '../../src/execution/diagnose.ts';
 import type { Outcome } from '../../src/execution/execution.ts';
-import { renderSummary, outputsOf, SUMMARY_MAX_BYTES, type Report } from '../../src/report/report.ts';
+import { renderSummary, outputsOf, SUMMARY_MAX_BYTES } from '../../src/report/report.ts';
+import { failedReport } from '../../test-support/fixtures.ts';
 import { parseWorkflowCommand } from '../../test-support/harness.ts';
 import { createLogsApi } from '../../src/azure/logs-api.ts';
 
@@ -113,18 +114,7 @@ describe('megabyte lines do not block the process', () => {
   });
 });
 
-function report(extra: Partial<Report> = {}): Report {
-  return {
-    jobName: 'job',
-    resourceGroup: 'rg',
-    jobId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/jobs/job',
-    portalBase: 'https://portal.azure.com',
-    dryRun: false,
-    changes: [],
-    execution: { name: 'job-abc1234', status: 'Failed' },
-    ...extra,
-  };
-}
+const report = failedReport;
 
 const HOSTILE = '<img src=x onerror=alert(1)> [link](http://evil.example) ![i](http://evil.example/i.png) **b** | x';
 
