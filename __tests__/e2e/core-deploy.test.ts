@@ -5,20 +5,13 @@
  * Part of the core suite (split for parallel runs): deploy (create, update, unchanged, secrets, triggers,
  * registries).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBed, type Bed } from '../../test-support/e2e.ts';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { describe, expect, it } from 'vitest';
+import { startBed } from '../../test-support/e2e.ts';
+import { suiteBed, type Json } from '../../test-support/e2e-suite.ts';
 
 const PG_URL = 'postgres://alice:pa55-w0rd-xyz@db.example/weather';
 
-let bed: Bed;
-beforeAll(async () => {
-  bed = await startBed();
-});
-afterAll(async () => {
-  await bed?.close();
-});
+const bed = suiteBed('deploy-job');
 
 function image(tag: string): string {
   return `${bed.world.registryServer}/alice-weather-pipeline:${tag}`;

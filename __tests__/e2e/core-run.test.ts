@@ -4,18 +4,10 @@
  *
  * Part of the core suite (split for parallel runs): start an execution, wait, time out, overrides.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBed, type Bed } from '../../test-support/e2e.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { suiteBed, type Json } from '../../test-support/e2e-suite.ts';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let bed: Bed;
-beforeAll(async () => {
-  bed = await startBed();
-});
-afterAll(async () => {
-  await bed?.close();
-});
+const bed = suiteBed('run-job');
 
 function liveJob(name: string): Json {
   return bed.standIn.arm.getJob(bed.world.resourceGroup, name) as Json;
