@@ -1,6 +1,7 @@
 /**
  * The rules of the house that a reader of the code can check for themselves (CONTRIBUTING.md): no function in
- * src/, setup/ or standin/ is longer than 150 lines, so each one reads on a screen or two.
+ * src/, setup/ or standin/ is longer than 150 lines, so each one reads on a screen or two; and setup/ shares only
+ * src/common/ with the action, so the set-up command does not pull in the action's internals.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,6 +57,16 @@ describe('house rules', () => {
     ]);
     expect(longFunctions('x.ts', `class C {\n  m() {\n${body}\n  }\n}\n`, MAX_LINES)).toHaveLength(1);
     expect(longFunctions('x.ts', `function short() {\n  return 1;\n}\n`, MAX_LINES)).toEqual([]);
+  });
+
+  it("keeps setup/ off the action's internals: of src/ it imports only common/", () => {
+    const reaching = sources('setup').flatMap((f) =>
+      [...readFileSync(join(root, f), 'utf8').matchAll(/(?:from|import\()\s*'(\.\.\/src\/[^']+)'/g)]
+        .map((m) => m[1]!)
+        .filter((target) => !target.startsWith('../src/common/'))
+        .map((target) => `${f} imports ${target}`),
+    );
+    expect(reaching).toEqual([]);
   });
 
   it(`has no function over ${MAX_LINES} lines in src/, setup/ or standin/`, () => {
