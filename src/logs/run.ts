@@ -107,6 +107,173 @@ function watchPulls(d: ExecutionLogsDeps, live: LiveLogs, eventsUrl: string | un
   });
 }
 
+/** What `finish` works with, step by step (one execution, after its watch). */
+interface Finishing {
+  d: ExecutionLogsDeps;
+  live: LiveLogs;
+  printer: LogPrinter;
+  eventsUrl: string | undefined;
+  startedAt: number;
+  outcome: Outcome;
+  signal: AbortSignal | undefined;
+  failed: boolean;
+  streamed: boolean;
+  summary: LogsSummary;
+  /** Missing roles, each as what it would allow. */
+  permissions: string[];
+  /** Services that failed (not permissions): worth one warning when no logs could be shown at all. */
+  outages: string[];
+  events: SystemEvent[];
+  laConsole: Map<string, string[]>;
+  customerId?: string;
+  envId?: string;
+}
+
+/**
+ * The environment's Log Analytics workspace: for the fallback, and for the summary's query link when the run
+ * failed or its logs could not be streamed (a successful, streamed run costs no further reads).
+ */
+async function readWorkspace(f: Finishing): Promise<void> {
+  f.envId = f.d.job.environmentId;
+  try {
+    if (f.envId && !f.signal?.aborted && (f.failed || !f.streamed)) {
+      const env = await f.d.jobApi.getEnvironment(f.envId);
+      f.envId = env.id ?? f.envId;
+      f.customerId = env.appLogsConfiguration?.logAnalyticsConfiguration?.customerId ?? undefined;
+    }
+  } catch (error) {
+    f.d.out.debug(`Logs: could not read environment ${f.envId}: ${messageOf(error)}`);
+  }
+}
+
+/** Nothing streamed: the console lines (and, for a failure, the events) from Log Analytics, bounded by logs-wait. */
+async function fromWorkspace(f: Finishing, customerId: string): Promise<void> {
+  const { d, outcome, summary } = f;
+  const { config, execution, out } = d;
+  out.info(
+    `Live logs were not available${f.live.state === 'denied' ? ' (permission)' : ''}: reading execution ${execution}'s logs from Log Analytics (waiting up to ${config.logsWaitSec} s for them to arrive).`,
+  );
+  const la = await fromLogAnalytics({
+    api: d.logsApi,
+    workspaceId: customerId,
+    jobName: config.jobName,
+    execution,
+    startedAt: outcome.execution?.startTime ? new Date(outcome.execution.startTime).getTime() : f.startedAt,
+    endedAt: outcome.execution?.endTime ? new Date(outcome.execution.endTime).getTime() : d.clock.now(),
+    waitSec: config.logsWaitSec,
+    clock: d.clock,
+    withEvents: f.failed,
+  });
+  f.laConsole = la.console;
+  f.events = la.events;
+  if (la.state === 'denied') {
+    f.permissions.push(
+      `reading Log Analytics needs the Log Analytics Reader role on workspace ${customerId} (${la.problem ?? 'InsufficientAccessError'})`,
+    );
+  } else if (la.state === 'error') {
+    f.outages.push(`Log Analytics failed (${la.problem ?? 'no answer'})`);
+  }
+  const p = new LogPrinter((text) => out.line(text), d.mask);
+  for (const [key, lines] of la.console) {
+    p.open(key, `Logs: ${key.replace('/', ' / ')} (from Log Analytics)`);
+    p.lines(key, lines);
+    p.end(key);
+  }
+  p.close();
+  if (la.console.size > 0) {
+    summary.source = 'log-analytics';
+    summary.tail = p.tail(SUMMARY_TAIL_LINES);
+    summary.note = 'These lines come from Log Analytics: live streaming was not possible.';
+  } else if (la.state !== 'denied') {
+    summary.note = `No container logs of execution ${execution} reached Log Analytics within ${Math.round(la.waitedMs / 1000)} s (ingestion can take several minutes${la.events.length ? '' : ', or the containers printed nothing'}); run the query below in the portal later.`;
+    out.info(summary.note);
+  }
+}
+
+/** When nothing could be streamed: Log Analytics, or a note that the environment sends no logs there. */
+async function fallback(f: Finishing): Promise<void> {
+  // Containers that never started (the image could not be pulled) printed nothing: no point waiting for
+  // Log Analytics; the system events say why.
+  const neverStarted = f.live.streams.length > 0 && f.live.streams.every((s) => s.waiting !== undefined);
+  if (neverStarted) f.summary.note = 'The containers never started, so they printed nothing (see the error).';
+  if (f.streamed || neverStarted || f.signal?.aborted) return;
+  if (f.customerId) return fromWorkspace(f, f.customerId);
+  f.summary.note = `Live logs were not available and environment ${f.envId?.split('/').pop() ?? ''} sends no logs to Log Analytics; see the execution in the portal.`;
+  f.d.out.info(f.summary.note);
+}
+
+/** A failed execution: the platform's events say what the containers could not (image pulls, OOM kills). */
+async function failureEvents(f: Finishing): Promise<void> {
+  const { d, live } = f;
+  if (f.failed && f.events.length === 0 && live.streamToken && f.eventsUrl && !f.signal?.aborted) {
+    try {
+      const text = await d.logsApi.getText(f.eventsUrl, live.streamToken, AbortSignal.timeout(EVENTS_TIMEOUT_MS));
+      f.events = parseEventStream(text, d.execution);
+    } catch (error) {
+      d.out.debug(`Logs: could not read the job's system events: ${messageOf(error)}`);
+    }
+  }
+  if (f.failed && f.events.length) {
+    d.out.debug(
+      `System events of ${d.execution}:\n${f.events.map((e) => `  ${e.time ?? ''} ${e.reason ?? ''}: ${e.message}`).join('\n')}`,
+    );
+  }
+}
+
+/**
+ * Lines that were not shown live, said rather than lost silently: streams that never connected while others
+ * did, and streams whose replayed tail did not reach back to what was shown before. Then one warning when a
+ * missing role (or, with nothing shown, an outage) kept logs away.
+ */
+function sayWhatIsMissing(f: Finishing): void {
+  const { live, summary, d } = f;
+  if (f.streamed) {
+    const missed = live.streams.filter((st) => !st.connected && st.waiting === undefined).map((st) => st.key);
+    const gaps = live.streams.filter((st) => st.gap).map((st) => st.key);
+    const lost = [
+      ...(missed.length ? [`the logs of ${missed.join(', ')} could not be streamed`] : []),
+      ...(gaps.length
+        ? [`earlier lines of ${gaps.join(', ')} may be missing (a stream replays its last 300 lines only)`]
+        : []),
+    ];
+    if (lost.length) {
+      const said = `Not every line was shown live: ${lost.join('; ')}. Log Analytics has them all: run the query below (or open the link).`;
+      d.out.info(said);
+      summary.note = [summary.note, said].filter(Boolean).join(' ');
+    }
+  }
+  const shown = f.streamed || f.laConsole.size > 0;
+  const reasons = [...f.permissions, ...(shown ? [] : f.outages)];
+  if (reasons.length) {
+    d.out.warning(`Could not show the job's logs: ${reasons.join('; ')}. The step's result does not depend on them.`);
+    summary.note = [summary.note, `The logs could not be shown: ${reasons.join('; ')}.`].filter(Boolean).join(' ');
+  }
+}
+
+/** The summary's link to the query in the portal (the workspace, or the environment when it cannot be read). */
+async function queryLink(f: Finishing): Promise<void> {
+  if (!f.customerId) return;
+  const workspace = await f.d.logsApi.findWorkspace(f.customerId).catch(() => undefined);
+  const scope = workspace ?? f.envId;
+  const { config } = f.d;
+  if (scope)
+    f.summary.queryUrl = logAnalyticsQueryUrl(config.auth.portalUrl, config.auth.tenantId, scope, f.summary.query);
+}
+
+function evidenceOf(f: Finishing, pulls: PullWatch): Evidence {
+  const { live } = f;
+  return {
+    job: f.d.job,
+    // What the pull watch read while the execution ran, when nothing newer could be read.
+    events: f.events.length ? f.events : pulls.events,
+    streams: [...new Set([...live.streams.map((s) => s.key), ...f.laConsole.keys()])],
+    tailOf: (key, n) => (f.laConsole.get(key) ?? f.printer.tailOf(key, n)).slice(-n),
+    waiting: live.streams
+      .filter((s) => s.waiting !== undefined)
+      .map((s) => ({ replica: s.replica, container: s.container, detail: s.waiting as string })),
+  };
+}
+
 /** Starts streaming the execution's logs; call `finish` after the watch. */
 export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
   const { config, job, execution, clock, out } = d;
@@ -150,149 +317,40 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
       await live.finish(signal?.aborted ? 0 : STREAM_GRACE_MS);
       printer.close();
       for (const p of live.problems) out.debug(`Live logs: ${p}`);
-      const failed = outcome.status !== 'Succeeded';
-      const permissions: string[] = [];
-      if (live.permission)
-        permissions.push(
-          `streaming needs a role that may ${live.permission}, such as Contributor on the job (or the runner role of the setup guide)`,
-        );
-      const summary: LogsSummary = {
-        tail: printer.tail(SUMMARY_TAIL_LINES),
-        query: consoleQuery(config.jobName, execution),
-      };
       const streamed = live.connectedStreams > 0;
-      if (streamed) summary.source = 'live';
-      let events: SystemEvent[] = [];
-      let laConsole = new Map<string, string[]>();
-      // Services that failed (not permissions): worth one warning when no logs could be shown at all.
-      const outages: string[] = [];
-      if (!streamed && live.state !== 'denied' && live.problems.length > 0) {
-        outages.push(`live streaming failed (${live.problems.at(-1) ?? ''})`);
-      }
-
-      // The environment's Log Analytics workspace: for the fallback, and for the summary's query link when the
-      // run failed or its logs could not be streamed (a successful, streamed run costs no further reads).
-      let customerId: string | undefined;
-      let envId = job.environmentId;
-      try {
-        if (envId && !signal?.aborted && (failed || !streamed)) {
-          const env = await d.jobApi.getEnvironment(envId);
-          envId = env.id ?? envId;
-          customerId = env.appLogsConfiguration?.logAnalyticsConfiguration?.customerId ?? undefined;
-        }
-      } catch (error) {
-        out.debug(`Logs: could not read environment ${envId}: ${messageOf(error)}`);
-      }
-
-      // Containers that never started (the image could not be pulled) printed nothing: no point waiting for
-      // Log Analytics; the system events below say why.
-      const neverStarted = live.streams.length > 0 && live.streams.every((s) => s.waiting !== undefined);
-      if (neverStarted) summary.note = 'The containers never started, so they printed nothing (see the error).';
-      if (!streamed && !neverStarted && !signal?.aborted) {
-        if (customerId) {
-          out.info(
-            `Live logs were not available${live.state === 'denied' ? ' (permission)' : ''}: reading execution ${execution}'s logs from Log Analytics (waiting up to ${config.logsWaitSec} s for them to arrive).`,
-          );
-          const la = await fromLogAnalytics({
-            api: d.logsApi,
-            workspaceId: customerId,
-            jobName: config.jobName,
-            execution,
-            startedAt: outcome.execution?.startTime ? new Date(outcome.execution.startTime).getTime() : startedAt,
-            endedAt: outcome.execution?.endTime ? new Date(outcome.execution.endTime).getTime() : clock.now(),
-            waitSec: config.logsWaitSec,
-            clock,
-            withEvents: failed,
-          });
-          laConsole = la.console;
-          events = la.events;
-          if (la.state === 'denied') {
-            permissions.push(
-              `reading Log Analytics needs the Log Analytics Reader role on workspace ${customerId} (${la.problem ?? 'InsufficientAccessError'})`,
-            );
-          } else if (la.state === 'error') {
-            outages.push(`Log Analytics failed (${la.problem ?? 'no answer'})`);
-          }
-          const p = new LogPrinter((text) => out.line(text), d.mask);
-          for (const [key, lines] of la.console) {
-            p.open(key, `Logs: ${key.replace('/', ' / ')} (from Log Analytics)`);
-            p.lines(key, lines);
-            p.end(key);
-          }
-          p.close();
-          if (la.console.size > 0) {
-            summary.source = 'log-analytics';
-            summary.tail = p.tail(SUMMARY_TAIL_LINES);
-            summary.note = 'These lines come from Log Analytics: live streaming was not possible.';
-          } else if (la.state !== 'denied') {
-            summary.note = `No container logs of execution ${execution} reached Log Analytics within ${Math.round(la.waitedMs / 1000)} s (ingestion can take several minutes${la.events.length ? '' : ', or the containers printed nothing'}); run the query below in the portal later.`;
-            out.info(summary.note);
-          }
-        } else {
-          summary.note = `Live logs were not available and environment ${envId?.split('/').pop() ?? ''} sends no logs to Log Analytics; see the execution in the portal.`;
-          out.info(summary.note);
-        }
-      }
-
-      // A failed execution: the platform's events say what the containers could not (image pulls, OOM kills).
-      if (failed && events.length === 0 && live.streamToken && eventsUrl && !signal?.aborted) {
-        try {
-          const text = await d.logsApi.getText(eventsUrl, live.streamToken, AbortSignal.timeout(EVENTS_TIMEOUT_MS));
-          events = parseEventStream(text, execution);
-        } catch (error) {
-          out.debug(`Logs: could not read the job's system events: ${messageOf(error)}`);
-        }
-      }
-      if (failed && events.length) {
-        out.debug(
-          `System events of ${execution}:\n${events.map((e) => `  ${e.time ?? ''} ${e.reason ?? ''}: ${e.message}`).join('\n')}`,
-        );
-      }
-
-      // Lines that were not shown live, said rather than lost silently: streams that never connected while others
-      // did, and streams whose replayed tail did not reach back to what was shown before.
-      if (streamed) {
-        const missed = live.streams.filter((st) => !st.connected && st.waiting === undefined).map((st) => st.key);
-        const gaps = live.streams.filter((st) => st.gap).map((st) => st.key);
-        const lost = [
-          ...(missed.length ? [`the logs of ${missed.join(', ')} could not be streamed`] : []),
-          ...(gaps.length
-            ? [`earlier lines of ${gaps.join(', ')} may be missing (a stream replays its last 300 lines only)`]
-            : []),
-        ];
-        if (lost.length) {
-          const said = `Not every line was shown live: ${lost.join('; ')}. Log Analytics has them all: run the query below (or open the link).`;
-          out.info(said);
-          summary.note = [summary.note, said].filter(Boolean).join(' ');
-        }
-      }
-
-      const shown = streamed || laConsole.size > 0;
-      const reasons = [...permissions, ...(shown ? [] : outages)];
-      if (reasons.length) {
-        out.warning(`Could not show the job's logs: ${reasons.join('; ')}. The step's result does not depend on them.`);
-        summary.note = [summary.note, `The logs could not be shown: ${reasons.join('; ')}.`].filter(Boolean).join(' ');
-      }
-
-      if (customerId) {
-        const workspace = await d.logsApi.findWorkspace(customerId).catch(() => undefined);
-        const scope = workspace ?? envId;
-        if (scope)
-          summary.queryUrl = logAnalyticsQueryUrl(config.auth.portalUrl, config.auth.tenantId, scope, summary.query);
-      }
-
-      // What the pull watch read while the execution ran, when nothing newer could be read.
-      if (events.length === 0) events = pulls.events;
-      const evidence: Evidence = {
-        job,
-        events,
-        streams: [...new Set([...live.streams.map((s) => s.key), ...laConsole.keys()])],
-        tailOf: (key, n) => (laConsole.get(key) ?? printer.tailOf(key, n)).slice(-n),
-        waiting: live.streams
-          .filter((s) => s.waiting !== undefined)
-          .map((s) => ({ replica: s.replica, container: s.container, detail: s.waiting as string })),
+      const f: Finishing = {
+        d,
+        live,
+        printer,
+        eventsUrl,
+        startedAt,
+        outcome,
+        signal,
+        failed: outcome.status !== 'Succeeded',
+        streamed,
+        summary: {
+          tail: printer.tail(SUMMARY_TAIL_LINES),
+          query: consoleQuery(config.jobName, execution),
+          ...(streamed ? { source: 'live' as const } : {}),
+        },
+        permissions: live.permission
+          ? [
+              `streaming needs a role that may ${live.permission}, such as Contributor on the job (or the runner role of the setup guide)`,
+            ]
+          : [],
+        outages:
+          !streamed && live.state !== 'denied' && live.problems.length > 0
+            ? [`live streaming failed (${live.problems.at(-1) ?? ''})`]
+            : [],
+        events: [],
+        laConsole: new Map(),
       };
-      return { summary, evidence };
+      await readWorkspace(f);
+      await fallback(f);
+      await failureEvents(f);
+      sayWhatIsMissing(f);
+      await queryLink(f);
+      return { summary: f.summary, evidence: evidenceOf(f, pulls) };
     },
   };
 }
