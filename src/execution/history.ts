@@ -1,0 +1,200 @@
+/**
+ * Executions the action did not start (input `check-since`, `await-next-execution`): read the job's
+ * executions page by page, only as far back as the window needs; judge each one; and, for a Schedule job,
+ * find the runs the cron expression expected in the window that never started (missed runs).
+ *
+ * The executions list has no documented order. Azure returns the newest first, so reading stops after a
+ * whole page that started before the window; a page that mixes old and new ones is always read on.
+ */
+import type { JobExecution } from '@azure/arm-appcontainers';
+import { nextRuns, type CronSchedule } from '../common/cron.js';
+import { exitInfo, isFinal } from './execution.js';
+
+/** Pages of the job's executions, as the API returns them (following nextLink). */
+export type ExecutionPages = () => AsyncIterable<JobExecution[]>;
+
+export type Verdict = 'succeeded' | 'failed' | 'running';
+
+export interface JudgedExecution {
+  readonly name: string;
+  readonly status: string;
+  readonly verdict: Verdict;
+  readonly start?: Date;
+  readonly end?: Date;
+  readonly durationSec?: number;
+  readonly exitCode?: number;
+  /** What started it: the schedule (with the run it was due for), or anything else (a person, a workflow, an event). */
+  readonly trigger: string;
+  readonly dueAt?: Date;
+  readonly execution: JobExecution;
+}
+
+export interface CheckResult {
+  readonly since: Date;
+  readonly until: Date;
+  /** Oldest first. */
+  readonly executions: readonly JudgedExecution[];
+  readonly failed: readonly JudgedExecution[];
+  /** Runs the schedule expected in the window that never started. */
+  readonly missed: readonly Date[];
+  /** Runs due so recently that they may still be starting: not judged. */
+  readonly pending: readonly Date[];
+  readonly pagesRead: number;
+}
+
+/** A scheduled run may start this long after the minute it was due (Azure's scheduler and a cold pull). */
+export const SCHEDULE_GRACE_MS = 5 * 60_000;
+/** At most this many due runs are computed for a window (a cron of every minute over a week is 10,080). */
+const MAX_DUE_RUNS = 20_000;
+
+function dateOf(value: unknown): Date | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const d = value instanceof Date ? value : new Date(String(value));
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+export function startOf(e: JobExecution): Date | undefined {
+  return dateOf(e.startTime);
+}
+
+/** Every execution that started at or after `since` (and those not started yet), reading no page more than needed. */
+export async function executionsSince(
+  pages: ExecutionPages,
+  since: Date,
+): Promise<{ executions: JobExecution[]; pagesRead: number }> {
+  const executions: JobExecution[] = [];
+  let pagesRead = 0;
+  for await (const page of pages()) {
+    pagesRead++;
+    let older = 0;
+    for (const e of page) {
+      const start = startOf(e);
+      if (start && start.getTime() < since.getTime()) older++;
+      else executions.push(e);
+    }
+    if (page.length > 0 && older === page.length) break;
+  }
+  return { executions, pagesRead };
+}
+
+/** The runs a schedule expected in [since, until], oldest first (at most MAX_DUE_RUNS). */
+export function dueRuns(schedule: CronSchedule, since: Date, until: Date): Date[] {
+  const out: Date[] = [];
+  let from = new Date(since.getTime() - 60_000);
+  while (out.length < MAX_DUE_RUNS) {
+    const batch = nextRuns(schedule, from, 256);
+    for (const d of batch) {
+      if (d.getTime() > until.getTime()) return out;
+      if (d.getTime() >= since.getTime()) out.push(d);
+    }
+    if (batch.length < 256) return out;
+    from = batch[batch.length - 1]!;
+  }
+  return out;
+}
+
+function verdictOf(status: string): Verdict {
+  if (!isFinal(status)) return 'running';
+  return status.toLowerCase() === 'succeeded' ? 'succeeded' : 'failed';
+}
+
+/**
+ * Judge the executions of the window. With a schedule, each due run claims the first unclaimed execution that
+ * started within a minute before it and SCHEDULE_GRACE_MS after it; a due run with none is missed, unless it
+ * was due less than SCHEDULE_GRACE_MS ago (pending).
+ */
+export function judge(
+  executions: readonly JobExecution[],
+  since: Date,
+  until: Date,
+  schedule?: CronSchedule,
+): CheckResult {
+  const sorted = [...executions].sort(
+    (a, b) => (startOf(a)?.getTime() ?? Infinity) - (startOf(b)?.getTime() ?? Infinity),
+  );
+  const dueFor = new Map<JobExecution, Date>();
+  const missed: Date[] = [];
+  const pending: Date[] = [];
+  if (schedule) {
+    for (const due of dueRuns(schedule, since, until)) {
+      const t = due.getTime();
+      const match = sorted.find((e) => {
+        const s = startOf(e)?.getTime();
+        return s !== undefined && !dueFor.has(e) && s >= t - 60_000 && s <= t + SCHEDULE_GRACE_MS;
+      });
+      if (match) dueFor.set(match, due);
+      else if (until.getTime() - t < SCHEDULE_GRACE_MS) pending.push(due);
+      else missed.push(due);
+    }
+  }
+  const judged = sorted.map((e): JudgedExecution => {
+    const status = e.status ?? 'Unknown';
+    const start = startOf(e);
+    const end = dateOf(e.endTime);
+    const due = dueFor.get(e);
+    return {
+      name: e.name ?? '(unnamed)',
+      status,
+      verdict: verdictOf(status),
+      start,
+      end,
+      durationSec: start && end ? Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)) : undefined,
+      exitCode: exitInfo(e).exitCode,
+      trigger: due ? 'Schedule' : schedule ? 'Manual or event' : 'Manual, schedule or event',
+      dueAt: due,
+      execution: e,
+    };
+  });
+  return {
+    since,
+    until,
+    executions: judged,
+    failed: judged.filter((j) => j.verdict === 'failed'),
+    missed,
+    pending,
+    pagesRead: 0,
+  };
+}
+
+/** check-since: read the window's executions and judge them. */
+export async function checkSince(
+  pages: ExecutionPages,
+  since: Date,
+  until: Date,
+  schedule?: CronSchedule,
+): Promise<CheckResult> {
+  const { executions, pagesRead } = await executionsSince(pages, since);
+  return { ...judge(executions, since, until, schedule), pagesRead };
+}
+
+export interface AwaitNextDeps {
+  readonly pages: ExecutionPages;
+  readonly now: () => number;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly signal?: AbortSignal;
+  readonly info: (message: string) => void;
+}
+
+/**
+ * await-next-execution: the first execution that the job's own trigger starts after `after` (one not among
+ * `known`), or undefined when none started before `deadline`. Reads the list every 15 s (the first minute:
+ * every 5 s), only as far as executions newer than `after`.
+ */
+export async function awaitNext(
+  known: ReadonlySet<string>,
+  after: Date,
+  deadline: number,
+  deps: AwaitNextDeps,
+): Promise<JobExecution | undefined> {
+  const started = deps.now();
+  for (;;) {
+    const { executions } = await executionsSince(deps.pages, new Date(after.getTime() - 60_000));
+    const fresh = executions
+      .filter((e) => e.name && !known.has(e.name))
+      .sort((a, b) => (startOf(a)?.getTime() ?? Infinity) - (startOf(b)?.getTime() ?? Infinity));
+    if (fresh[0]) return fresh[0];
+    const left = deadline - deps.now();
+    if (left <= 0 || deps.signal?.aborted) return undefined;
+    await deps.sleep(Math.min(left, deps.now() - started < 60_000 ? 5_000 : 15_000), deps.signal);
+  }
+}
