@@ -146,6 +146,17 @@ export class FakeJobApi implements JobApi {
     this.calls.push('listRecentExecutions');
     return Promise.all([...this.executions.keys()].reverse().map((n) => this.getExecution(n)));
   }
+  /** Pages of `pageSize`, newest first; `pagesRead` counts the pages handed out. */
+  pageSize = 20;
+  pagesRead = 0;
+  async *executionPages(): AsyncIterable<JobExecution[]> {
+    this.calls.push('executionPages');
+    const names = [...this.executions.keys()].reverse();
+    for (let i = 0; i < names.length; i += this.pageSize) {
+      this.pagesRead++;
+      yield await Promise.all(names.slice(i, i + this.pageSize).map((n) => this.getExecution(n)));
+    }
+  }
   async stopExecution(name: string): Promise<void> {
     this.calls.push('stopExecution');
     if (this.stopsFail > 0) {

@@ -48,7 +48,7 @@ describe('check-since', () => {
     expect(r.executions.map((e) => [e.name, e.trigger, e.verdict, e.exitCode])).toEqual([
       ['job-sched1', 'Schedule', 'succeeded', 0],
       ['job-sched2', 'Schedule', 'succeeded', 0],
-      ['job-manual', 'Manual or event', 'failed', 2],
+      ['job-manual', 'Manual', 'failed', 2],
     ]);
     expect(r.failed.map((e) => e.name)).toEqual(['job-manual']);
     expect(r.missed).toEqual([]);

@@ -62,6 +62,8 @@ export interface JobApi {
    * window) does not stop the paging early, because the list's order is not documented.
    */
   listRecentExecutions(since?: Date): Promise<JobExecution[]>;
+  /** The job's executions page by page, as the API returns them (nextLink followed lazily: stop reading early). */
+  executionPages(): AsyncIterable<JobExecution[]>;
   stopExecution(name: string): Promise<void>;
   getEnvironment(id: string): Promise<ManagedEnvironment>;
   /**
@@ -268,6 +270,8 @@ export function isPropagationCandidate(error: unknown): boolean {
 function minutes(ms: number): string {
   return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`;
 }
+/** At most this many pages of executions (a guard against a nextLink loop). */
+const MAX_EXECUTION_PAGES = 1000;
 
 export { jobResourceId, parseResourceId };
 
@@ -519,6 +523,18 @@ export function createJobApi(options: AzureClientOptions): JobApi {
         }
         return since ? all.filter((e) => !e.startTime || new Date(e.startTime) >= since) : all;
       }),
+    async *executionPages() {
+      // The first page goes through the api-version fallback; the nextLinks carry the version that answered.
+      const pages = await versioned(async () => {
+        const it = listExecutionsPaged(context, resourceGroup, jobName, req).byPage()[Symbol.asyncIterator]();
+        return { it, first: await it.next() };
+      });
+      let page = pages.first;
+      for (let n = 0; !page.done && n < MAX_EXECUTION_PAGES; n++) {
+        yield page.value;
+        page = await pages.it.next();
+      }
+    },
     stopExecution: (name) =>
       versioned(async () => {
         await lro(() => jobs.stopExecution(context, resourceGroup, jobName, name, req));

@@ -93,6 +93,19 @@ export function dueRuns(schedule: CronSchedule, since: Date, until: Date): Date[
   return out;
 }
 
+/** What started an execution that no due run claims, given the job's trigger type. */
+function otherTrigger(triggerType: string | undefined): string {
+  switch (triggerType?.toLowerCase()) {
+    case 'schedule':
+    case 'manual':
+      return 'Manual';
+    case 'event':
+      return 'Event or manual';
+    default:
+      return 'Unknown';
+  }
+}
+
 function verdictOf(status: string): Verdict {
   if (!isFinal(status)) return 'running';
   return status.toLowerCase() === 'succeeded' ? 'succeeded' : 'failed';
@@ -108,7 +121,9 @@ export function judge(
   since: Date,
   until: Date,
   schedule?: CronSchedule,
+  triggerType?: string,
 ): CheckResult {
+  const other = otherTrigger(schedule ? 'Schedule' : triggerType);
   const sorted = [...executions].sort(
     (a, b) => (startOf(a)?.getTime() ?? Infinity) - (startOf(b)?.getTime() ?? Infinity),
   );
@@ -140,7 +155,7 @@ export function judge(
       end,
       durationSec: start && end ? Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)) : undefined,
       exitCode: exitInfo(e).exitCode,
-      trigger: due ? 'Schedule' : schedule ? 'Manual or event' : 'Manual, schedule or event',
+      trigger: due ? 'Schedule' : other,
       dueAt: due,
       execution: e,
     };
@@ -162,9 +177,17 @@ export async function checkSince(
   since: Date,
   until: Date,
   schedule?: CronSchedule,
+  triggerType?: string,
 ): Promise<CheckResult> {
   const { executions, pagesRead } = await executionsSince(pages, since);
-  return { ...judge(executions, since, until, schedule), pagesRead };
+  return { ...judge(executions, since, until, schedule, triggerType), pagesRead };
+}
+
+/** A time as users read it in the log: `2026-12-05 06:00 UTC` (seconds only when not zero). */
+export function utc(d: Date): string {
+  const iso = d.toISOString();
+  const seconds = iso.slice(17, 19);
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds === '00' ? '' : `:${seconds}`} UTC`;
 }
 
 export interface AwaitNextDeps {

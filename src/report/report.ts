@@ -6,6 +6,7 @@ import type { Change } from '../job/spec.js';
 import type { JobOperation } from '../job/deploy.js';
 import type { OutcomeStatus } from '../execution/execution.js';
 import { capLine, fenceFor, markdownText, utf8Bytes } from '../common/untrusted.js';
+import { historyOutputs, renderHistory, type HistoryReport } from './history.js';
 
 /**
  * GitHub refuses a step summary over 1 MiB (the step then has none at all): this one stays under 900 KiB.
@@ -45,6 +46,8 @@ export interface Report {
   execution?: ExecutionReport;
   /** Extra lines, e.g. the next scheduled runs. */
   notes?: string[];
+  /** check-since: the executions of the window, judged. */
+  history?: HistoryReport;
   failure?: string;
   /** The execution's log: its last lines (secrets already masked) and where to find the rest. */
   logs?: {
@@ -82,6 +85,7 @@ export function outputsOf(report: Report): Record<string, string> {
     if (ex.durationSec !== undefined) out['execution-duration'] = String(ex.durationSec);
     if (ex.exitCode !== undefined) out['exit-code'] = String(ex.exitCode);
   }
+  if (report.history) Object.assign(out, historyOutputs(report.history));
   for (const [k, v] of Object.entries(out)) out[k] = capLine(v, OUTPUT_MAX_CHARS);
   return out;
 }
@@ -172,6 +176,7 @@ function renderWith(report: Report, r: (text: string) => string, changes: Change
     lines.push('The job already matched the inputs; nothing was written.', '');
   }
   for (const n of report.notes ?? []) lines.push(n, '');
+  if (report.history) lines.push(...renderHistory(report.history, r));
   const logs = report.logs;
   if (logs) lines.push(...renderLogs(logs, r));
   lines.push(
