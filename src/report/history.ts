@@ -53,12 +53,9 @@ function hours(h: HistoryReport): string {
   return `${sec} s`;
 }
 
-/** A cell holding untrusted text: one line, no live Markdown, `|` escaped. */
+/** A cell holding untrusted text: one line, no live Markdown (punctuation, `|` included, as references). */
 function cell(text: string | undefined, r: (t: string) => string): string {
-  if (!text) return '';
-  return markdownText(r(capLine(text, LINE_MAX_CHARS)).split('\n').join(' ').split('\r').join(' '), LINE_MAX_CHARS)
-    .split('|')
-    .join('\\|');
+  return text ? markdownText(r(text), LINE_MAX_CHARS) : '';
 }
 
 function row(e: JudgedExecution, r: (t: string) => string): string {
