@@ -59,6 +59,7 @@ export type { TlsMaterial } from './common/tls.ts';
 export { LogAnalyticsHost, LogStreamHost, MAX_TAIL_LINES, runQuery } from './logs/logs.ts';
 export type { ConsoleLine, SystemEvent } from './arm/execution-logs.ts';
 export type { ScriptLogLine } from './arm/executions.ts';
+export type { ScheduledRun } from './arm/triggers.ts';
 
 export interface StandInOptions {
   /** Default: ensureTls() ($STANDIN_TLS_DIR, as the vitest global setup prepares). */

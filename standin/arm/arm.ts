@@ -36,6 +36,7 @@ import { assignIdentityIds, environmentOf, inspectJob, jobRoutes, withDefaults }
 import { identityRoutes } from './routes/identity.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { resourceRoutes } from './routes/resources.ts';
+import { runSchedules, triggerEvent, type ScheduledRun } from './triggers.ts';
 import { key, type Namespace, type Principal, type Route } from './routes/route.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -477,6 +478,7 @@ export class Arm {
       executions: [],
       scripts: [],
     };
+    if (existing) rec.systemData.lastModifiedAt = armTimestamp(now);
     rec.spec = withDefaults(this, spec, environmentOf(this, spec));
     assignIdentityIds(this, rec);
     rec.provisioningState = opts.provisioningState ?? 'Succeeded';
@@ -502,12 +504,36 @@ export class Arm {
     rec.scripts.push(...scripts);
   }
 
+  /**
+   * What the next due runs of a Schedule job do, in order: an execution script each, or `{ missed: true }` for a
+   * run the scheduler skips (no execution); `startDelayMs` starts it that long after the minute it was due.
+   */
+  scheduleRuns(resourceGroup: string, jobName: string, ...runs: ScheduledRun[]): void {
+    const rec = this.jobs.get(key(resourceGroup, jobName));
+    if (!rec) throw new Error(`scheduleRuns: no job ${resourceGroup}/${jobName}`);
+    (rec.scheduledRuns ??= []).push(...runs);
+  }
+
+  /** Starts the executions the Schedule jobs were due to start up to now (also done before every request). */
+  runSchedules(): void {
+    runSchedules(this);
+  }
+
+  /** An event (e.g. a queue message) makes the Event job's scale rule start one execution per script, now. */
+  triggerEvent(resourceGroup: string, jobName: string, ...scripts: ExecutionScript[]): JsonObject[] {
+    const rec = this.jobs.get(key(resourceGroup, jobName));
+    if (!rec) throw new Error(`triggerEvent: no job ${resourceGroup}/${jobName}`);
+    const now = this.clock();
+    return triggerEvent(this, rec, scripts).map((e) => executionView(e, now, this.newestApiVersion()));
+  }
+
   setDefaultExecutionScript(script: ExecutionScript): void {
     this.defaultExecutionScript = { ...script };
   }
 
   /** Executions of a job, newest first, as GET shows them at `apiVersion` (default the newest). */
   listExecutions(resourceGroup: string, jobName: string, apiVersion = this.newestApiVersion()): JsonObject[] {
+    runSchedules(this);
     const rec = this.jobs.get(key(resourceGroup, jobName));
     if (!rec) return [];
     const now = this.clock();
@@ -520,6 +546,7 @@ export class Arm {
     execName: string,
     apiVersion = this.newestApiVersion(),
   ): JsonObject | undefined {
+    runSchedules(this);
     const e = findExecution(this, resourceGroup, jobName, execName);
     return e ? executionView(e, this.clock(), apiVersion) : undefined;
   }
@@ -560,6 +587,8 @@ export class Arm {
       'x-powered-by': 'ASP.NET',
     };
     let namespace: Namespace | undefined;
+    // Time moved on since the last request: the schedules start what they were due to start.
+    runSchedules(this, now);
     try {
       const principal = this.authenticate(req);
       ctx.entry.principal = principal.oid;

@@ -1,5 +1,6 @@
 /** State records of the ARM stand-in. */
 import type { ExecutionRecord, ExecutionScript } from './executions.ts';
+import type { ScheduledRun } from './triggers.ts';
 import type { JsonObject } from './util.ts';
 
 export interface ResourceGroupRecord {
@@ -74,6 +75,10 @@ export interface JobRecord {
   executions: ExecutionRecord[];
   /** Scripts for the next executions, consumed in order. */
   scripts: ExecutionScript[];
+  /** Schedule jobs: the due runs up to this time (stand-in clock) have been started (or missed). */
+  scheduledThrough?: number;
+  /** Schedule jobs: what the next due runs do, consumed in order (then the default script). */
+  scheduledRuns?: ScheduledRun[];
 }
 
 export type OperationKind = 'job-put' | 'job-patch' | 'job-delete' | 'start' | 'stop' | 'stop-multiple';

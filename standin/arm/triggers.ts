@@ -5,7 +5,11 @@
  * either: five fields, `*`, numbers, lists, ranges, steps, month and day names; day-of-month and day-of-week
  * combine with the classic OR rule when both are restricted (their field does not start with `*`).
  */
-import type { ExecutionScript } from './executions.ts';
+import type { Arm } from './arm.ts';
+import type { ExecutionRecord, ExecutionScript } from './executions.ts';
+import { createExecution } from './routes/executions.ts';
+import type { JobRecord } from './state.ts';
+import { isObj, type JsonObject } from './util.ts';
 
 /** A run the scheduler was due to start: the script of its execution, or missed (the scheduler skips it). */
 export interface ScheduledRun extends ExecutionScript {
@@ -90,4 +94,52 @@ export function dueTimes(expression: string, afterMs: number, untilMs: number): 
   let t = Math.floor(from / 60_000) * 60_000 + 60_000;
   for (; t <= untilMs; t += 60_000) if (matches(new Date(t))) out.push(t);
   return out;
+}
+
+function configurationOf(job: JobRecord): JsonObject {
+  const props = job.spec.properties;
+  const conf = isObj(props) ? props.configuration : undefined;
+  return isObj(conf) ? conf : {};
+}
+
+/**
+ * Starts the executions that the Schedule jobs' cron expressions were due to start up to `now`, each at the minute
+ * it was due (plus its `startDelayMs`), taking the job's queued scheduled runs in order (else the default script).
+ * A job's schedule counts from when the stand-in first saw it as a Schedule job (its last modification), so a job
+ * seeded while the clock stood in the past catches up, when the clock moves on, on the runs it was due since.
+ * Called before every ARM request and by the inspection methods: nothing happens between calls.
+ */
+export function runSchedules(arm: Arm, now = arm.clock()): void {
+  for (const job of arm.jobs.values()) {
+    const conf = configurationOf(job);
+    const sched = conf.scheduleTriggerConfig;
+    const cron = isObj(sched) && typeof sched.cronExpression === 'string' ? sched.cronExpression : undefined;
+    if (String(conf.triggerType ?? '').toLowerCase() !== 'schedule' || !cron) {
+      delete job.scheduledThrough;
+      continue;
+    }
+    job.scheduledThrough ??= Date.parse(job.systemData.lastModifiedAt) || now;
+    if (now <= job.scheduledThrough) continue;
+    let due: number[];
+    try {
+      due = dueTimes(cron, job.scheduledThrough, now);
+    } catch {
+      due = []; // an expression the stand-in cannot read never fires
+    }
+    job.scheduledThrough = now;
+    for (const t of due) {
+      const { missed, startDelayMs, ...script } = job.scheduledRuns?.shift() ?? { ...arm.defaultExecutionScript };
+      if (missed) continue;
+      createExecution(arm, job, script, Math.min(now, t + Math.max(0, startDelayMs ?? 0)));
+    }
+  }
+}
+
+/** The event scaler starts one execution per script now (default: one with the default script). Event jobs only. */
+export function triggerEvent(arm: Arm, job: JobRecord, scripts: ExecutionScript[]): ExecutionRecord[] {
+  const type = String(configurationOf(job).triggerType ?? '');
+  if (type.toLowerCase() !== 'event')
+    throw new Error(`triggerEvent: job ${job.name} has trigger type '${type}'; only Event jobs are started by events`);
+  const list = scripts.length ? scripts : [{ ...arm.defaultExecutionScript }];
+  return list.map((s) => createExecution(arm, job, s, arm.clock()));
 }

@@ -7,6 +7,7 @@ import type { Arm } from '../arm.ts';
 import { ArmError, errors } from '../errors.ts';
 import {
   type ExecutionRecord,
+  type ExecutionScript,
   executionName,
   executionState,
   executionTemplate,
@@ -108,16 +109,40 @@ export function startJob(arm: Arm, c: Call): Reply {
     if (issues.length > 0) throw schemaError(arm, issues, c.apiVersion);
   }
   const override = body === undefined || body === null ? undefined : arm.spec.normalize('JobExecutionTemplate', body);
+  const rec = createExecution(
+    arm,
+    job,
+    job.scripts.shift() ?? { ...arm.defaultExecutionScript },
+    arm.clock(),
+    override,
+  );
+  const result = { id: rec.id, name: rec.name };
+  if (arm.lro.startMode === 'sync') return { status: 200, body: result };
+  const op = startOperation(arm, 'start', job.id, String(job.spec.location ?? ''));
+  op.result = () => ({ status: 200, body: result });
+  return { status: 202, headers: locationHeaders(arm, c, op) };
+}
+
+/**
+ * A new execution of the job, created at `createdAt` (stand-in clock), running `script` with the job's template
+ * (and a start body's override): what a start, the scheduler and the event scaler all do.
+ */
+export function createExecution(
+  arm: Arm,
+  job: JobRecord,
+  script: ExecutionScript,
+  createdAt: number,
+  override?: unknown,
+): ExecutionRecord {
   const props = (job.spec.properties ?? {}) as JsonObject;
   const conf = (props.configuration ?? {}) as JsonObject;
-  const script = job.scripts.shift() ?? { ...arm.defaultExecutionScript };
   const name = executionName(job.name);
   const rec: ExecutionRecord = {
     name,
     id: `${job.id}/executions/${name}`,
     resourceGroup: job.resourceGroup,
     jobName: job.name,
-    createdAt: arm.clock(),
+    createdAt,
     seq: ++arm.execSeq,
     script,
     template: executionTemplate(props.template, override),
@@ -129,11 +154,7 @@ export function startJob(arm: Arm, c: Call): Reply {
     replicaTimeoutSec: typeof conf.replicaTimeout === 'number' ? conf.replicaTimeout : 1800,
   };
   job.executions.push(rec);
-  const result = { id: rec.id, name: rec.name };
-  if (arm.lro.startMode === 'sync') return { status: 200, body: result };
-  const op = startOperation(arm, 'start', job.id, String(job.spec.location ?? ''));
-  op.result = () => ({ status: 200, body: result });
-  return { status: 202, headers: locationHeaders(arm, c, op) };
+  return rec;
 }
 
 export function sortedExecutions(arm: Arm, job: JobRecord): ExecutionRecord[] {
