@@ -25,6 +25,7 @@ import { connect, loadConfig, STATE_DONE, STATE_EXECUTION, STATE_IS_POST, STATE_
 import { diagnose, type Evidence } from '../execution/diagnose.js';
 import { startExecutionLogs, type ExecutionLogs } from '../logs/run.js';
 import { actionsToolkit, type Connection, type Toolkit } from './toolkit.js';
+import { awaitNextExecution, checkWindow } from './history.js';
 
 /**
  * Deploys; a write that met another operation on the job (409) comes back once that operation finished (JobBusyError):
@@ -165,7 +166,19 @@ async function run(r: Run): Promise<void> {
   where.doing = 'deploy the job';
   const job = await deployJob(r, azure, live, definition, built?.image);
   kit.info(`Job in the portal: ${portalJobUrl(r.report.portalBase, r.report.tenantId, r.report.jobId)}`);
-  if (config.start && !config.dryRun) await startAndWatch(r, azure, job);
+  const starts = config.start && !config.dryRun;
+  if (config.checkSinceSec !== undefined) {
+    const failure = await checkWindow(r, azure, job);
+    if (failure && !starts) throw new ActionError(failure);
+    if (failure) {
+      // start: true as well: the check's error now; the execution is started and watched as usual after it.
+      r.report.failure = failure;
+      kit.setFailed(redact(failure));
+    }
+  }
+  if (config.awaitNextSec !== undefined)
+    await awaitNextExecution(r, azure, job, (found) => follow(r, azure, job, found.name!, found.id));
+  else if (starts) await startAndWatch(r, azure, job);
 }
 
 /** Creates or updates the job (or checks that it exists when nothing is to change); returns the job to start. */
@@ -219,12 +232,21 @@ async function startAndWatch(r: Run, azure: Connection, job: Job): Promise<void>
   const started = await startExecution(azure.api, template, { clock, log, job }).catch((error: unknown) => {
     throw describeAzureError(error, 'start', r.jobLabel);
   });
-  const name = started.name!;
+  kit.info(`Started execution ${started.name!}${template ? ' with per-execution overrides' : ''}.`);
+  await follow(r, azure, job, started.name!, started.id);
+}
+
+/**
+ * Follows an execution (one this step started, or the one await-next-execution saw start): saves it for post,
+ * and with wait watches it to its end, streams its logs and reports the outcome.
+ */
+async function follow(r: Run, azure: Connection, job: Job, name: string, id: string | undefined): Promise<void> {
+  const { kit, config, report, where, clock } = r;
+  const log = { info: kit.info, warning: kit.warning, debug: kit.debug };
   where.execution = name;
   kit.saveState(STATE_EXECUTION, name);
-  kit.info(`Started execution ${name}${template ? ' with per-execution overrides' : ''}.`);
   kit.info(`Executions in the portal: ${portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId)}`);
-  report.execution = { name, id: started.id, status: 'Running' };
+  report.execution = { name, id, status: 'Running' };
   if (!config.wait) {
     kit.saveState(STATE_DONE, 'true');
     return;
@@ -258,7 +280,7 @@ async function startAndWatch(r: Run, azure: Connection, job: Job): Promise<void>
   saveWatchState(r, outcome);
   report.execution = {
     name,
-    id: started.id,
+    id,
     status: outcome.status,
     durationSec: outcome.durationSec,
     exitCode: outcome.exitCode,

@@ -39,9 +39,9 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function timeOf(value: unknown): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const t = new Date(value as string | Date).getTime();
+function timeOf(value: Date | string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const t = new Date(value).getTime();
   return Number.isNaN(t) ? undefined : t;
 }
 
