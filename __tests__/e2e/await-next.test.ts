@@ -115,6 +115,16 @@ describe('await-next-execution', () => {
     expect(r.writes).toEqual([]);
   });
 
+  it('takes the execution the event started while the runner was starting the step', async () => {
+    seed('quick-orders', event);
+    // The previous step put the message on the queue; the scale rule was quicker than the runner.
+    bed.standIn.arm.triggerEvent(bed.world.resourceGroup, 'quick-orders', { durationMs: 300 });
+    const r = await bed.run({ 'job-name': 'quick-orders', 'await-next-execution': '1m' });
+    expect(r.errors).toEqual([]);
+    const [only] = bed.standIn.arm.listExecutions(bed.world.resourceGroup, 'quick-orders') as { name: string }[];
+    expect(r.outputs).toMatchObject({ 'execution-name': only!.name, 'execution-status': 'Succeeded' });
+  });
+
   it('times out with the time its schedule runs next, or where to look for an Event job', async () => {
     seed('yearly-report', schedule('0 0 1 1 *'));
     const r = await bed.run({ 'job-name': 'yearly-report', 'await-next-execution': '3s' });

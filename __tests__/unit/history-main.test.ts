@@ -82,7 +82,8 @@ describe('check-since through main', () => {
 describe('await-next-execution through main', () => {
   it('follows the execution the schedule starts, saving it for post, and stops it when the run is cancelled', async () => {
     const { api, clock, kit, run } = setup({ 'await-next-execution': '2h' }, job('Schedule', '0 8 * * *'));
-    api.executions.set('earlier', { start: NOW - 30_000, script: { durationMs: 1000, outcome: 'Succeeded' } });
+    // Before the step (more than a minute): not the next one.
+    api.executions.set('earlier', { start: NOW - 120_000, script: { durationMs: 1000, outcome: 'Succeeded' } });
     clock.onSleep = () => {
       if (clock.now() >= NOW + HOUR && !api.executions.has('scheduled'))
         api.executions.set('scheduled', { start: clock.now(), script: { durationMs: 0, outcome: 'Hang' } });

@@ -14,7 +14,7 @@ function exec(name: string, start: string | undefined, status: string, end?: str
     ...(code !== undefined
       ? { detailedStatus: { replicas: [{ name: `${name}-r`, containers: [{ name: 'main', code }] }] } }
       : {}),
-  } as JobExecution;
+  };
 }
 function paged(all: JobExecution[], size: number): { pages: ExecutionPages; reads: () => number } {
   let reads = 0;
@@ -89,14 +89,14 @@ describe('check-since', () => {
 });
 
 describe('await-next-execution', () => {
-  it('returns the first execution the trigger starts after the step began, ignoring the ones already there', async () => {
+  it('returns the first execution that starts after the given time, ignoring the ones before it', async () => {
     let t = 0;
-    const list: JobExecution[] = [exec('before', '2026-12-05T05:59:00Z', 'Succeeded')];
+    const list: JobExecution[] = [exec('before', '2026-12-05T05:59:59Z', 'Succeeded')];
     const pages: ExecutionPages = async function* () {
       yield [...list];
     };
     const sleeps: number[] = [];
-    const found = await awaitNext(new Set(['before']), at('2026-12-05T06:00:00Z'), 600_000, {
+    const found = await awaitNext(at('2026-12-05T06:00:00Z'), 600_000, {
       pages,
       now: () => t,
       info: () => {},
@@ -115,7 +115,7 @@ describe('await-next-execution', () => {
     const pages: ExecutionPages = async function* () {
       yield [];
     };
-    const found = await awaitNext(new Set(), at('2026-12-05T06:00:00Z'), 120_000, {
+    const found = await awaitNext(at('2026-12-05T06:00:00Z'), 120_000, {
       pages,
       now: () => t,
       info: () => {},

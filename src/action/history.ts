@@ -11,14 +11,7 @@ import { redact } from '../common/secrets.js';
 import { printUntrusted } from '../common/untrusted.js';
 import { diagnose, type Evidence } from '../execution/diagnose.js';
 import { defaultTimeoutSec, exitInfo, type Outcome, type OutcomeStatus } from '../execution/execution.js';
-import {
-  awaitNext,
-  checkSince,
-  executionsSince,
-  utc,
-  type CheckResult,
-  type JudgedExecution,
-} from '../execution/history.js';
+import { awaitNext, checkSince, utc, type CheckResult, type JudgedExecution } from '../execution/history.js';
 import type { Config } from '../inputs/config.js';
 import { pastExecutionLogs, type PastLogs } from '../logs/history.js';
 import type { FailedDetail } from '../report/history.js';
@@ -35,10 +28,14 @@ export interface HistoryRun {
   where: { doing: string; execution?: string };
   signal: AbortSignal;
   jobLabel: string;
+  /** When the step began (clock). */
+  startedAt: number;
 }
 
 /** The logs and diagnosis of at most this many failed executions (the newest) are read and shown. */
 export const MAX_FAILED_DETAILS = 5;
+/** await-next-execution: an execution that started this long before the step began still counts as the next. */
+const NEXT_LOOKBACK_MS = 60_000;
 /** How many failed executions and missed runs the error names before "and N more". */
 const NAMED_IN_ERROR = 5;
 
@@ -212,14 +209,8 @@ export async function awaitNextExecution(
   const { kit, config, clock } = r;
   const waitSec = config.awaitNextSec ?? 0;
   const trigger = triggerOf(job, kit);
-  r.where.doing = 'read the executions';
   const began = clock.now();
-  const listErr = (error: unknown): never => {
-    throw describeAzureError(error, 'list the executions of', r.jobLabel);
-  };
   const pages = (): AsyncIterable<JobExecution[]> => azure.api.executionPages();
-  const before = await executionsSince(pages, new Date(began - 60_000)).catch(listErr);
-  const known = new Set(before.executions.map((e) => e.name).filter((n): n is string => !!n));
   const next = trigger.schedule ? nextRuns(trigger.schedule, new Date(began), 1)[0] : undefined;
   const what = trigger.schedule
     ? `its schedule '${trigger.cron}' next runs at ${next ? utc(next) : '?'}`
@@ -230,13 +221,18 @@ export async function awaitNextExecution(
     `Waiting up to ${durationText(waitSec)} for the next execution of job ${config.jobName} that its trigger starts (${what}).`,
   );
   r.where.doing = 'wait for the next execution';
-  const found = await awaitNext(known, new Date(began), began + waitSec * 1000, {
+  // The next execution is the first one that started after the step began, or at most a minute before: the scale
+  // rule may start one for the message an earlier step put on the queue while the runner starts this step.
+  const after = new Date(Math.min(r.startedAt, began) - NEXT_LOOKBACK_MS);
+  const found = await awaitNext(after, began + waitSec * 1000, {
     pages,
     now: () => clock.now(),
     sleep: (ms, signal) => clock.sleep(ms, signal),
     signal: r.signal,
     info: (m) => kit.info(m),
-  }).catch(listErr);
+  }).catch((error: unknown) => {
+    throw describeAzureError(error, 'list the executions of', r.jobLabel);
+  });
   if (!found) {
     if (r.signal.aborted)
       throw new ActionError(

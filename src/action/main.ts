@@ -75,6 +75,8 @@ interface Run {
   /** Aborted when the workflow run is cancelled. */
   signal: AbortSignal;
   jobLabel: string;
+  /** When the step began (clock). */
+  startedAt: number;
 }
 
 function messageOf(error: unknown, where: Where): string {
@@ -90,6 +92,7 @@ function messageOf(error: unknown, where: Where): string {
 export async function main(options: MainOptions = {}): Promise<void> {
   const kit = options.toolkit ?? actionsToolkit();
   const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
   const cancelled = new AbortController();
   kit.onCancel((signal) => {
     if (cancelled.signal.aborted) return;
@@ -107,7 +110,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
     Object.assign(where, { job: config.jobName, resourceGroup: config.resourceGroup });
     report = newReport(config);
     const jobLabel = `job '${config.jobName}' in resource group '${config.resourceGroup}'`;
-    await run({ kit, clock, config, report, where, signal: cancelled.signal, jobLabel });
+    await run({ kit, clock, config, report, where, signal: cancelled.signal, jobLabel, startedAt });
   } catch (error) {
     const message = messageOf(error, where);
     if (report) report.failure = message;

@@ -47,9 +47,9 @@ export const SCHEDULE_GRACE_MS = 5 * 60_000;
 /** At most this many due runs are computed for a window (a cron of every minute over a week is 10,080). */
 const MAX_DUE_RUNS = 20_000;
 
-function dateOf(value: unknown): Date | undefined {
+function dateOf(value: Date | string | null | undefined): Date | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  const d = value instanceof Date ? value : new Date(String(value));
+  const d = value instanceof Date ? value : new Date(value);
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
@@ -199,22 +199,17 @@ export interface AwaitNextDeps {
 }
 
 /**
- * await-next-execution: the first execution that the job's own trigger starts after `after` (one not among
- * `known`), or undefined when none started before `deadline`. Reads the list every 15 s (the first minute:
- * every 5 s), only as far as executions newer than `after`.
+ * await-next-execution: the first execution that started at or after `after` (oldest first), or undefined when
+ * none started before `deadline`. Reads the list every 15 s (the first minute: every 5 s), only as far back as
+ * `after`.
  */
-export async function awaitNext(
-  known: ReadonlySet<string>,
-  after: Date,
-  deadline: number,
-  deps: AwaitNextDeps,
-): Promise<JobExecution | undefined> {
+export async function awaitNext(after: Date, deadline: number, deps: AwaitNextDeps): Promise<JobExecution | undefined> {
   const started = deps.now();
   for (;;) {
-    const { executions } = await executionsSince(deps.pages, new Date(after.getTime() - 60_000));
+    const { executions } = await executionsSince(deps.pages, after);
     const fresh = executions
-      .filter((e) => e.name && !known.has(e.name))
-      .sort((a, b) => (startOf(a)?.getTime() ?? Infinity) - (startOf(b)?.getTime() ?? Infinity));
+      .filter((e) => e.name && startOf(e))
+      .sort((a, b) => startOf(a)!.getTime() - startOf(b)!.getTime());
     if (fresh[0]) return fresh[0];
     const left = deadline - deps.now();
     if (left <= 0 || deps.signal?.aborted) return undefined;
