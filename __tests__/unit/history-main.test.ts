@@ -77,6 +77,21 @@ describe('check-since through main', () => {
     expect(kit.log).not.toMatch(/Execution run-2 \(Failed\)/);
     expect(api.writes()).toEqual([]);
   });
+
+  it('expects no run due before the job was created, and says when a suspended job missed its runs', async () => {
+    const created = { ...job('Schedule', '0 6 * * *'), systemData: { createdAt: new Date(NOW - 10 * HOUR) } };
+    const a = setup({ 'check-since': '25h' }, created);
+    a.past('run-today', HOUR, { durationMs: 1000, outcome: 'Succeeded', exitCode: 0 });
+    await a.run();
+    expect(a.kit.failed).toBeUndefined();
+    expect(a.kit.outputs).toMatchObject({ 'executions-checked': '1', 'executions-missed': '0' });
+
+    const b = setup({ 'check-since': '25h' }, { ...job('Schedule', '0 6 * * *'), runningState: 'Suspended' });
+    await b.run();
+    expect(b.kit.failed).toBe(
+      "Job 'alice-weather-job' since 2026-12-04 06:00 UTC: 2 scheduled runs never started (schedule '0 6 * * *'): due 2026-12-04 06:00 UTC, 2026-12-05 06:00 UTC. The job is suspended (runningState Suspended): its schedule starts nothing until it is resumed.",
+    );
+  });
 });
 
 describe('await-next-execution through main', () => {

@@ -17,14 +17,17 @@ function exec(name: string, start: string, status: string, end?: string, code?: 
     ...(code !== undefined
       ? { detailedStatus: { replicas: [{ name: `${name}-r`, containers: [{ name: 'main', code }] }] } }
       : {}),
-  } as JobExecution;
+  };
 }
 
 const since = at('2026-12-04T06:00:00Z');
 const until = at('2026-12-05T07:00:00Z');
 
 function history(executions: JobExecution[], details: HistoryReport['details'] = new Map()): HistoryReport {
-  const check = { ...judge(executions, since, until, parseCron('0 6,18 * * *'), 'Schedule'), pagesRead: 1 };
+  const check = {
+    ...judge(executions, since, until, { schedule: parseCron('0 6,18 * * *'), triggerType: 'Schedule' }),
+    pagesRead: 1,
+  };
   return { check, cron: '0 6,18 * * *', triggerType: 'Schedule', details };
 }
 
@@ -80,7 +83,7 @@ describe('check-since summary', () => {
   });
 
   it('says so when nothing started in the window, and adds the outputs and the section to the step summary', () => {
-    const check = { ...judge([], since, until, undefined, 'Event'), pagesRead: 1 };
+    const check = { ...judge([], since, until, { triggerType: 'Event' }), pagesRead: 1 };
     const h: HistoryReport = { check, triggerType: 'Event', details: new Map() };
     const report: Report = {
       jobName: 'alice-weather-job',

@@ -44,7 +44,7 @@ describe('check-since', () => {
       ),
     ];
     const { pages, reads } = paged(newestFirst, 20);
-    const r = await checkSince(pages, since, now, daily);
+    const r = await checkSince(pages, since, now, { schedule: daily, triggerType: 'Schedule' });
     expect(r.executions.map((e) => [e.name, e.trigger, e.verdict, e.exitCode])).toEqual([
       ['job-sched1', 'Schedule', 'succeeded', 0],
       ['job-sched2', 'Schedule', 'succeeded', 0],
@@ -62,9 +62,18 @@ describe('check-since', () => {
       [exec('a', '2026-12-05T05:00:10Z', 'Succeeded'), exec('b', '2026-12-05T03:01:00Z', 'Succeeded')],
       20,
     );
-    const r = await checkSince(pages, at('2026-12-05T03:00:00Z'), at('2026-12-05T06:02:00Z'), hourly);
+    const r = await checkSince(pages, at('2026-12-05T03:00:00Z'), at('2026-12-05T06:02:00Z'), { schedule: hourly });
     expect(r.missed.map((d) => d.toISOString())).toEqual(['2026-12-05T04:00:00.000Z']);
     expect(r.pending.map((d) => d.toISOString())).toEqual(['2026-12-05T06:00:00.000Z']);
+  });
+
+  it('expects no run that was due before the job existed', async () => {
+    const { pages } = paged([exec('first', '2026-12-05T06:00:05Z', 'Succeeded')], 20);
+    const r = await checkSince(pages, since, now, { schedule: daily, expectFrom: at('2026-12-04T21:00:00Z') });
+    expect(r.missed).toEqual([]);
+    expect(r.executions.map((e) => e.trigger)).toEqual(['Schedule']);
+    const without = await checkSince(pages, since, now, { schedule: daily });
+    expect(without.missed.map((d) => d.toISOString())).toEqual(['2026-12-04T06:00:00.000Z']);
   });
 
   it('keeps reading a page that mixes old and new executions (no documented order)', async () => {

@@ -87,7 +87,7 @@ function listLines(check: CheckResult): string[] {
 }
 
 /** The one error of a check that found failed executions or missed runs. */
-function checkError(check: CheckResult, jobName: string, cron: string | undefined): string {
+function checkError(check: CheckResult, jobName: string, cron: string | undefined, suspended: boolean): string {
   const parts: string[] = [];
   const named = <T>(list: readonly T[], show: (x: T) => string): string =>
     list.slice(-NAMED_IN_ERROR).map(show).join(', ') +
@@ -102,10 +102,13 @@ function checkError(check: CheckResult, jobName: string, cron: string | undefine
       `${check.missed.length} scheduled run${check.missed.length === 1 ? '' : 's'} never started (schedule '${cron ?? ''}'): due ${named(check.missed, utc)}`,
     );
   }
-  const fix = check.missed.length
-    ? " For a missed run, check the job's execution history and the environment's system logs in the portal (a run can be skipped while the job or its environment is being changed, or when the replica limit is reached)."
-    : '';
-  return `Job '${jobName}' since ${utc(check.since)}: ${parts.join('; ')}. The summary shows each failed execution's diagnosis and logs.${fix}`;
+  const fix = !check.missed.length
+    ? ''
+    : suspended
+      ? ` The job is suspended (runningState Suspended): its schedule starts nothing until it is resumed.`
+      : " For a missed run, check the job's execution history and the environment's system logs in the portal (a run can be skipped while the job or its environment is being changed, or when the replica limit is reached).";
+  const see = check.failed.length ? " The summary shows each failed execution's diagnosis and logs." : '';
+  return `Job '${jobName}' since ${utc(check.since)}: ${parts.join('; ')}.${see}${fix}`;
 }
 
 /**
@@ -118,11 +121,13 @@ export async function checkWindow(r: HistoryRun, azure: Connection, job: Job): P
   const until = new Date(clock.now());
   const since = new Date(until.getTime() - (config.checkSinceSec ?? 0) * 1000);
   const trigger = triggerOf(job, kit);
-  const check = await checkSince(() => azure.api.executionPages(), since, until, trigger.schedule, trigger.type).catch(
-    (error: unknown) => {
-      throw describeAzureError(error, 'list the executions of', r.jobLabel);
-    },
-  );
+  // Runs due before the job existed are not expected.
+  const created = job.systemData?.createdAt ? new Date(job.systemData.createdAt) : undefined;
+  const expectFrom = created && !Number.isNaN(created.getTime()) ? created : undefined;
+  const options = { schedule: trigger.schedule, triggerType: trigger.type, expectFrom };
+  const check = await checkSince(() => azure.api.executionPages(), since, until, options).catch((error: unknown) => {
+    throw describeAzureError(error, 'list the executions of', r.jobLabel);
+  });
   const history = { check, cron: trigger.cron, triggerType: trigger.type, details: new Map<string, FailedDetail>() };
   report.history = history;
   const line = (text: string): void => kit.line(text);
@@ -175,12 +180,14 @@ export async function checkWindow(r: HistoryRun, azure: Connection, job: Job): P
       query: seen?.summary.query,
     });
   }
-  return checkError(check, config.jobName, trigger.cron);
+  return checkError(check, config.jobName, trigger.cron, /^suspended$/i.test(job.runningState ?? ''));
 }
 
 /** Why nothing started: the schedule's next run, or where to look for an Event job. */
-function nothingStarted(config: Config, trigger: Trigger, waitedText: string, now: number): string {
+function nothingStarted(config: Config, job: Job, trigger: Trigger, waitedText: string, now: number): string {
   const head = `No execution of job '${config.jobName}' started within ${waitedText}`;
+  if (/^suspended$/i.test(job.runningState ?? ''))
+    return `${head}: the job is suspended (runningState Suspended), so its trigger starts nothing until it is resumed.`;
   if (trigger.schedule) {
     const next = nextRuns(trigger.schedule, new Date(now), 1)[0];
     return `${head}: its schedule '${trigger.cron}' next runs at ${next ? utc(next) : 'no time in the next years'}; wait longer (await-next-execution) or run the check after that time.`;
@@ -238,7 +245,7 @@ export async function awaitNextExecution(
       throw new ActionError(
         `The workflow run was cancelled while waiting for the next execution of job '${config.jobName}'; none had started.`,
       );
-    throw new ActionError(nothingStarted(config, trigger, durationText(waitSec), clock.now()));
+    throw new ActionError(nothingStarted(config, job, trigger, durationText(waitSec), clock.now()));
   }
   kit.info(
     `Execution ${found.name} started${found.startTime ? ` at ${utc(new Date(found.startTime))}` : ''}; watching it.`,

@@ -111,6 +111,16 @@ function verdictOf(status: string): Verdict {
   return status.toLowerCase() === 'succeeded' ? 'succeeded' : 'failed';
 }
 
+/** What judging needs to know of the job. */
+export interface JudgeOptions {
+  /** A Schedule job's cron expression, parsed. */
+  readonly schedule?: CronSchedule;
+  /** Manual, Schedule or Event: what else may have started an execution. */
+  readonly triggerType?: string;
+  /** Runs due before this time are not expected (the job did not exist yet): default the window's start. */
+  readonly expectFrom?: Date;
+}
+
 /**
  * Judge the executions of the window. With a schedule, each due run claims the first unclaimed execution that
  * started within a minute before it and SCHEDULE_GRACE_MS after it; a due run with none is missed, unless it
@@ -120,10 +130,11 @@ export function judge(
   executions: readonly JobExecution[],
   since: Date,
   until: Date,
-  schedule?: CronSchedule,
-  triggerType?: string,
+  options: JudgeOptions = {},
 ): CheckResult {
-  const other = otherTrigger(schedule ? 'Schedule' : triggerType);
+  const { schedule } = options;
+  const other = otherTrigger(schedule ? 'Schedule' : options.triggerType);
+  const expectFrom = options.expectFrom && options.expectFrom > since ? options.expectFrom : since;
   const sorted = [...executions].sort(
     (a, b) => (startOf(a)?.getTime() ?? Infinity) - (startOf(b)?.getTime() ?? Infinity),
   );
@@ -131,7 +142,7 @@ export function judge(
   const missed: Date[] = [];
   const pending: Date[] = [];
   if (schedule) {
-    for (const due of dueRuns(schedule, since, until)) {
+    for (const due of dueRuns(schedule, expectFrom, until)) {
       const t = due.getTime();
       const match = sorted.find((e) => {
         const s = startOf(e)?.getTime();
@@ -176,11 +187,10 @@ export async function checkSince(
   pages: ExecutionPages,
   since: Date,
   until: Date,
-  schedule?: CronSchedule,
-  triggerType?: string,
+  options: JudgeOptions = {},
 ): Promise<CheckResult> {
   const { executions, pagesRead } = await executionsSince(pages, since);
-  return { ...judge(executions, since, until, schedule, triggerType), pagesRead };
+  return { ...judge(executions, since, until, options), pagesRead };
 }
 
 /** A time as users read it in the log: `2026-12-05 06:00 UTC` (seconds only when not zero). */
