@@ -89,6 +89,7 @@ describe('await-next-execution', () => {
     expect(r.log).toMatch(new RegExp(`Execution ${started!.name} started at .*; watching it\\.`));
     expect(r.log).toContain('scheduled run: fetched 24 rows');
     expect(r.summary).toContain('Succeeded');
+    expect(r.summary).toContain("This step did not start the execution below: the job's schedule did");
   });
 
   it('watches the execution an event starts and fails with its diagnosis and exit code', async () => {

@@ -122,6 +122,7 @@ describe('check-since', () => {
     expect(md).toContain(`| *(never started)* | Schedule | due ${utc(due[2]!)} | | ⚠️ Missed | |`);
     expect(md).toContain("KeyError: 'temperature_2m' in response");
     expect(md).toMatch(/exited with code 3/);
+    expect(md).toContain('[Logs in Log Analytics](https://portal.azure.com/#@');
   });
 
   it('succeeds on a clean window, counting what the schedule and a person started', async () => {

@@ -178,6 +178,7 @@ export async function checkWindow(r: HistoryRun, azure: Connection, job: Job): P
       tail: (seen?.summary.tail ?? []).map(redact),
       note: seen?.summary.note,
       query: seen?.summary.query,
+      queryUrl: seen?.summary.queryUrl,
     });
   }
   return checkError(check, config.jobName, trigger.cron, /^suspended$/i.test(job.runningState ?? ''));
@@ -250,5 +251,9 @@ export async function awaitNextExecution(
   kit.info(
     `Execution ${found.name} started${found.startTime ? ` at ${utc(new Date(found.startTime))}` : ''}; watching it.`,
   );
+  r.report.notes = [
+    ...(r.report.notes ?? []),
+    `This step did not start the execution below: the job's ${trigger.schedule ? 'schedule' : 'trigger'} did, and the step waited for it (await-next-execution).`,
+  ];
   await watch(found);
 }

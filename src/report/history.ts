@@ -24,6 +24,8 @@ export interface FailedDetail {
   note?: string;
   /** A Log Analytics query for its console logs. */
   query?: string;
+  /** That query in the portal. */
+  queryUrl?: string;
 }
 
 export interface HistoryReport {
@@ -131,6 +133,7 @@ export function renderHistory(h: HistoryReport, r: (text: string) => string = (t
       const qf = fenceFor(d.query);
       out.push(`${qf}kusto`, d.query, qf, '');
     }
+    if (d.queryUrl) out.push(`[Logs in Log Analytics](${d.queryUrl})`, '');
     out.push('</details>', '');
   }
   return out;
