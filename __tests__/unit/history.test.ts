@@ -89,6 +89,24 @@ describe('check-since', () => {
     expect(r.pagesRead).toBe(3);
   });
 
+  it('judges a month of every-minute runs in one pass: the one missed run, the one started by hand', async () => {
+    const from = Date.parse('2026-11-04T07:00:00Z');
+    const until = at('2026-12-05T07:00:00Z');
+    const all: JobExecution[] = [];
+    for (let t = from; t < until.getTime(); t += 60_000) {
+      if (t === Date.parse('2026-11-20T12:34:00Z')) continue;
+      all.push(exec(`m-${t}`, new Date(t + 20_000).toISOString(), 'Succeeded'));
+      if (t === Date.parse('2026-11-30T00:00:00Z'))
+        all.push(exec('by-hand', new Date(t + 40_000).toISOString(), 'Succeeded'));
+    }
+    const { pages } = paged(all.reverse(), 100);
+    const r = await checkSince(pages, new Date(from), until, { schedule: parseCron('* * * * *') });
+    expect(r.executions).toHaveLength(all.length);
+    expect(r.missed.map((d) => d.toISOString())).toEqual(['2026-11-20T12:34:00.000Z']);
+    expect(r.pending.map((d) => d.toISOString())).toEqual(['2026-12-05T07:00:00.000Z']);
+    expect(r.executions.filter((e) => e.trigger !== 'Schedule').map((e) => e.name)).toEqual(['by-hand']);
+  });
+
   it('lists the due runs of a window in UTC', () => {
     expect(dueRuns(daily, since, now).map((d) => d.toISOString())).toEqual([
       '2026-12-04T06:00:00.000Z',

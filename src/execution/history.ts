@@ -44,8 +44,10 @@ export interface CheckResult {
 
 /** A scheduled run may start this long after the minute it was due (Azure's scheduler and a cold pull). */
 export const SCHEDULE_GRACE_MS = 5 * 60_000;
-/** At most this many due runs are computed for a window (a cron of every minute over a week is 10,080). */
-const MAX_DUE_RUNS = 20_000;
+/** ... or start up to this long before it (the runner's and Azure's clocks differ). */
+const EARLY_MS = 60_000;
+/** At most this many due runs are computed for a window (a cron of every minute over 31 days is 44,640). */
+const MAX_DUE_RUNS = 50_000;
 
 function dateOf(value: Date | string | null | undefined): Date | undefined {
   if (value === undefined || value === null || value === '') return undefined;
@@ -142,12 +144,25 @@ export function judge(
   const missed: Date[] = [];
   const pending: Date[] = [];
   if (schedule) {
-    for (const due of dueRuns(schedule, expectFrom, until)) {
+    // Each due run has its own window (a minute before it to SCHEDULE_GRACE_MS after it, cut halfway to its
+    // neighbours so that windows never overlap: one missed run cannot shift the claims of all later ones), and
+    // claims the execution that started first at or after it, else the last one just before it. One pass: both
+    // lists are in time order.
+    const dues = dueRuns(schedule, expectFrom, until);
+    let next = 0;
+    const startMs = (i: number): number => startOf(sorted[i]!)?.getTime() ?? Infinity;
+    for (const [i, due] of dues.entries()) {
       const t = due.getTime();
-      const match = sorted.find((e) => {
-        const s = startOf(e)?.getTime();
-        return s !== undefined && !dueFor.has(e) && s >= t - 60_000 && s <= t + SCHEDULE_GRACE_MS;
-      });
+      const before = i > 0 ? t - dues[i - 1]!.getTime() : Infinity;
+      const after = i + 1 < dues.length ? dues[i + 1]!.getTime() - t : Infinity;
+      const lo = t - Math.min(EARLY_MS, before / 2);
+      const hi = Math.min(t + SCHEDULE_GRACE_MS, t + after - Math.min(EARLY_MS, after / 2));
+      while (next < sorted.length && startMs(next) < lo) next++;
+      let match: JobExecution | undefined;
+      for (; next < sorted.length && startMs(next) < hi; next++) {
+        if (match && startOf(match)!.getTime() >= t) continue;
+        match = sorted[next];
+      }
       if (match) dueFor.set(match, due);
       else if (until.getTime() - t < SCHEDULE_GRACE_MS) pending.push(due);
       else missed.push(due);
