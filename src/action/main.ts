@@ -226,7 +226,7 @@ async function deployJob(
 
 /** Starts one execution and, with wait, watches it to its end, streams its logs and reports the outcome. */
 async function startAndWatch(r: Run, azure: Connection, job: Job): Promise<void> {
-  const { kit, config, report, where, clock } = r;
+  const { kit, config, where, clock } = r;
   if (r.signal.aborted)
     throw new ActionError('The workflow run was cancelled before the execution was started; nothing was started.');
   where.doing = 'start an execution';
@@ -245,7 +245,11 @@ async function startAndWatch(r: Run, azure: Connection, job: Job): Promise<void>
  */
 async function follow(r: Run, azure: Connection, job: Job, name: string, id: string | undefined): Promise<void> {
   const { kit, config, report, where, clock } = r;
-  const log = { info: kit.info, warning: kit.warning, debug: kit.debug };
+  const log = {
+    info: (m: string) => kit.info(m),
+    warning: (m: string) => kit.warning(m),
+    debug: (m: string) => kit.debug(m),
+  };
   where.execution = name;
   kit.saveState(STATE_EXECUTION, name);
   kit.info(`Executions in the portal: ${portalExecutionsUrl(report.portalBase, report.tenantId, report.jobId)}`);
