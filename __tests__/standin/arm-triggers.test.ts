@@ -124,7 +124,7 @@ describe('an Event job', () => {
       },
     });
     const [started] = standIn.arm.triggerEvent(world.resourceGroup, 'on-queue', { outcome: 'Failed', exitCode: 2 });
-    const r = await call('GET', `${path('on-queue')}/executions/${String(started!.name)}`);
+    const r = await call('GET', `${path('on-queue')}/executions/${started!.name as string}`);
     expect(r.status).toBe(200);
     expect((r.json as Exec).properties.startTime).toBe(new Date(now).toISOString().slice(0, 19) + '+00:00');
     expect(() => standIn.arm.triggerEvent(world.resourceGroup, 'hourly')).toThrow(/only Event jobs/);

@@ -102,6 +102,11 @@ function configurationOf(job: JobRecord): JsonObject {
   return isObj(conf) ? conf : {};
 }
 
+/** The trigger type in lower case ('' when unset). */
+function triggerTypeOf(conf: JsonObject): string {
+  return typeof conf.triggerType === 'string' ? conf.triggerType.toLowerCase() : '';
+}
+
 /**
  * Starts the executions that the Schedule jobs' cron expressions were due to start up to `now`, each at the minute
  * it was due (plus its `startDelayMs`), taking the job's queued scheduled runs in order (else the default script).
@@ -114,7 +119,7 @@ export function runSchedules(arm: Arm, now = arm.clock()): void {
     const conf = configurationOf(job);
     const sched = conf.scheduleTriggerConfig;
     const cron = isObj(sched) && typeof sched.cronExpression === 'string' ? sched.cronExpression : undefined;
-    if (String(conf.triggerType ?? '').toLowerCase() !== 'schedule' || !cron) {
+    if (triggerTypeOf(conf) !== 'schedule' || !cron) {
       delete job.scheduledThrough;
       continue;
     }
@@ -137,8 +142,8 @@ export function runSchedules(arm: Arm, now = arm.clock()): void {
 
 /** The event scaler starts one execution per script now (default: one with the default script). Event jobs only. */
 export function triggerEvent(arm: Arm, job: JobRecord, scripts: ExecutionScript[]): ExecutionRecord[] {
-  const type = String(configurationOf(job).triggerType ?? '');
-  if (type.toLowerCase() !== 'event')
+  const type = triggerTypeOf(configurationOf(job));
+  if (type !== 'event')
     throw new Error(`triggerEvent: job ${job.name} has trigger type '${type}'; only Event jobs are started by events`);
   const list = scripts.length ? scripts : [{ ...arm.defaultExecutionScript }];
   return list.map((s) => createExecution(arm, job, s, arm.clock()));
