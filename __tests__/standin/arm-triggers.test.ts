@@ -95,6 +95,21 @@ describe('the cron of a Schedule job', () => {
     expect(standIn.arm.listExecutions(world.resourceGroup, 'hourly')).toHaveLength(2);
   });
 
+  it('lists the newest 100 executions of a Schedule job, as Azure keeps them', async () => {
+    now = Date.parse('2026-09-10T00:00:00Z');
+    seed('minutely', {
+      triggerType: 'Schedule',
+      scheduleTriggerConfig: { cronExpression: '* * * * *', parallelism: 1, replicaCompletionCount: 1 },
+    });
+    now += 3 * 3600_000;
+    const listed = standIn.arm.listExecutions(world.resourceGroup, 'minutely') as Exec[];
+    expect(listed).toHaveLength(100);
+    expect(listed[0]!.properties.startTime).toBe('2026-09-10T03:00:00+00:00');
+    expect(listed[99]!.properties.startTime).toBe('2026-09-10T01:21:00+00:00');
+    seed('minutely', { triggerType: 'Manual', manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 } });
+    expect(standIn.arm.listExecutions(world.resourceGroup, 'minutely')).toHaveLength(180);
+  });
+
   it('reads cron as Azure does: lists, ranges, steps, names, and the day-of-month / day-of-week OR rule', () => {
     const m = cronMatcher('*/15 6-8 1 * MON');
     expect(m(new Date('2026-09-01T06:45:00Z'))).toBe(true); // the 1st (a Tuesday)

@@ -107,6 +107,23 @@ describe('check-since', () => {
     expect(r.executions.filter((e) => e.trigger !== 'Schedule').map((e) => e.name)).toEqual(['by-hand']);
   });
 
+  it("does not call runs missed that Azure's history of 100 executions no longer reaches", async () => {
+    // Every 5 minutes: 100 executions cover the last 8 h 20 min of a 25 h window.
+    const newestFirst = Array.from({ length: 100 }, (_, i) =>
+      exec(`e-${i}`, new Date(now.getTime() - (i + 1) * 5 * 60_000 + 10_000).toISOString(), 'Succeeded'),
+    );
+    const { pages } = paged(newestFirst, 20);
+    const r = await checkSince(pages, since, now, { schedule: parseCron('*/5 * * * *') });
+    expect(r.missed).toEqual([]);
+    expect(r.historyFrom?.toISOString()).toBe('2026-12-04T22:40:10.000Z');
+    expect(r.executions).toHaveLength(100);
+    // With one run fewer than Azure keeps, the list is whole: the window's older runs were missed.
+    const { pages: fewer } = paged(newestFirst.slice(0, 99), 20);
+    const f = await checkSince(fewer, since, now, { schedule: parseCron('*/5 * * * *') });
+    expect(f.historyFrom).toBeUndefined();
+    expect(f.missed.length).toBeGreaterThan(150);
+  });
+
   it('lists the due runs of a window in UTC', () => {
     expect(dueRuns(daily, since, now).map((d) => d.toISOString())).toEqual([
       '2026-12-04T06:00:00.000Z',

@@ -11,7 +11,14 @@ import { redact } from '../common/secrets.js';
 import { printUntrusted } from '../common/untrusted.js';
 import { diagnose, type Evidence } from '../execution/diagnose.js';
 import { defaultTimeoutSec, exitInfo, type Outcome, type OutcomeStatus } from '../execution/execution.js';
-import { awaitNext, checkSince, utc, type CheckResult, type JudgedExecution } from '../execution/history.js';
+import {
+  AZURE_HISTORY_LIMIT,
+  awaitNext,
+  checkSince,
+  utc,
+  type CheckResult,
+  type JudgedExecution,
+} from '../execution/history.js';
 import type { Config } from '../inputs/config.js';
 import { pastExecutionLogs, type PastLogs } from '../logs/history.js';
 import type { FailedDetail } from '../report/history.js';
@@ -111,6 +118,11 @@ function checkError(check: CheckResult, jobName: string, cron: string | undefine
   return `Job '${jobName}' since ${utc(check.since)}: ${parts.join('; ')}.${see}${fix}`;
 }
 
+/** Azure kept too few executions to judge the whole window. */
+export function historyNote(jobName: string, from: Date): string {
+  return `Azure keeps only the last ${AZURE_HISTORY_LIMIT} executions of a scheduled or event-driven job, and lists none of job '${jobName}' before ${utc(from)}: runs due before then were not judged. Use a shorter check-since, or query Log Analytics (ContainerAppSystemLogs_CL) for older runs.`;
+}
+
 /**
  * check-since: lists the window's executions in the log and the summary, shows each failed one's logs and
  * diagnosis, and returns the step's error when any failed or a scheduled run was missed (undefined otherwise).
@@ -136,6 +148,7 @@ export async function checkWindow(r: HistoryRun, azure: Connection, job: Job): P
     kit.debug(`check-since read ${check.pagesRead} page(s) of executions.`);
     return Promise.resolve();
   });
+  if (check.historyFrom) kit.notice(historyNote(config.jobName, check.historyFrom));
   if (check.failed.length === 0 && check.missed.length === 0) {
     kit.info(`Job ${config.jobName}: ${historyHeadline(history)} since ${utc(since)}.`);
     return undefined;

@@ -40,7 +40,19 @@ export interface CheckResult {
   /** Runs due so recently that they may still be starting: not judged. */
   readonly pending: readonly Date[];
   readonly pagesRead: number;
+  /**
+   * Azure lists no execution before this time although the window starts earlier: it keeps only the last
+   * AZURE_HISTORY_LIMIT executions of a scheduled or event-driven job. Runs due before it are not judged.
+   */
+  readonly historyFrom?: Date;
 }
+
+/**
+ * Azure keeps "the most recent 100 successful and failed job executions" of scheduled and event-based jobs
+ * (learn.microsoft.com/azure/container-apps/jobs): a list that long which never reaches back past the window's
+ * start may have lost the window's oldest executions.
+ */
+export const AZURE_HISTORY_LIMIT = 100;
 
 /** A scheduled run may start this long after the minute it was due (Azure's scheduler and a cold pull). */
 export const SCHEDULE_GRACE_MS = 5 * 60_000;
@@ -63,20 +75,24 @@ export function startOf(e: JobExecution): Date | undefined {
 export async function executionsSince(
   pages: ExecutionPages,
   since: Date,
-): Promise<{ executions: JobExecution[]; pagesRead: number }> {
+): Promise<{ executions: JobExecution[]; pagesRead: number; listed: number; reachedSince: boolean }> {
   const executions: JobExecution[] = [];
   let pagesRead = 0;
+  let listed = 0;
+  let reachedSince = false;
   for await (const page of pages()) {
     pagesRead++;
+    listed += page.length;
     let older = 0;
     for (const e of page) {
       const start = startOf(e);
       if (start && start.getTime() < since.getTime()) older++;
       else executions.push(e);
     }
+    if (older > 0) reachedSince = true;
     if (page.length > 0 && older === page.length) break;
   }
-  return { executions, pagesRead };
+  return { executions, pagesRead, listed, reachedSince };
 }
 
 /** The runs a schedule expected in [since, until], oldest first (at most MAX_DUE_RUNS). */
@@ -197,15 +213,22 @@ export function judge(
   };
 }
 
-/** check-since: read the window's executions and judge them. */
+/**
+ * check-since: read the window's executions and judge them. When Azure's list holds AZURE_HISTORY_LIMIT or more
+ * executions and none before the window, the oldest ones may be gone: runs due before the oldest listed
+ * execution are not judged (`historyFrom`).
+ */
 export async function checkSince(
   pages: ExecutionPages,
   since: Date,
   until: Date,
   options: JudgeOptions = {},
 ): Promise<CheckResult> {
-  const { executions, pagesRead } = await executionsSince(pages, since);
-  return { ...judge(executions, since, until, options), pagesRead };
+  const { executions, pagesRead, listed, reachedSince } = await executionsSince(pages, since);
+  const result = { ...judge(executions, since, until, options), pagesRead };
+  const oldest = result.executions[0]?.start;
+  if (reachedSince || listed < AZURE_HISTORY_LIMIT || !oldest) return result;
+  return { ...result, missed: result.missed.filter((d) => d >= oldest), historyFrom: oldest };
 }
 
 /** A time as users read it in the log: `2026-12-05 06:00 UTC` (seconds only when not zero). */

@@ -5,7 +5,7 @@
  * escaped, or in fenced blocks, as in report.ts.
  */
 import type { CheckResult, JudgedExecution } from '../execution/history.js';
-import { utc } from '../execution/history.js';
+import { AZURE_HISTORY_LIMIT, utc } from '../execution/history.js';
 import { capLine, fenceFor, markdownText } from '../common/untrusted.js';
 
 /** At most this many executions in the summary's table (the newest; the log lists them all). */
@@ -92,6 +92,11 @@ export function renderHistory(h: HistoryReport, r: (text: string) => string = (t
     `${historyHeadline(h)}.${h.cron ? ` Schedule: \`${h.cron.split('`').join("'")}\` (UTC).` : ''}`,
     '',
   ];
+  if (check.historyFrom)
+    out.push(
+      `Azure keeps only the last ${AZURE_HISTORY_LIMIT} executions of a scheduled or event-driven job: none is listed before ${utc(check.historyFrom)}, so runs due before then were not judged.`,
+      '',
+    );
   // Newest first in the summary: the reader looks for last night's run.
   const shown = [...check.executions].reverse().slice(0, HISTORY_MAX_ROWS);
   const sorted = [

@@ -31,7 +31,7 @@ import type {
 } from './state.ts';
 import { Throttle, type OpKind, type ThrottleSettings } from './throttle.ts';
 import { armTimestamp, guid, isObj, normalizeLocation, type JsonObject } from './util.ts';
-import { executionRoutes, findExecution, sortedExecutions, stopRecord } from './routes/executions.ts';
+import { executionRoutes, findExecution, listedExecutions, stopRecord } from './routes/executions.ts';
 import { assignIdentityIds, environmentOf, inspectJob, jobRoutes, withDefaults } from './routes/jobs.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { operationRoutes } from './routes/operations.ts';
@@ -247,6 +247,8 @@ export class Arm {
   locations: string[];
   lro: LroSettings;
   executionsPageSize: number;
+  /** How many executions of a Schedule or Event job the list shows (the newest; default 100, as documented). */
+  executionHistoryLimit = 100;
   filterMode: FilterMode;
   schemaErrorStyle: 'arm' | 'problem-details';
   defaultExecutionScript: ExecutionScript;
@@ -531,13 +533,13 @@ export class Arm {
     this.defaultExecutionScript = { ...script };
   }
 
-  /** Executions of a job, newest first, as GET shows them at `apiVersion` (default the newest). */
+  /** Executions of a job, newest first, as the list shows them at `apiVersion` (default the newest). */
   listExecutions(resourceGroup: string, jobName: string, apiVersion = this.newestApiVersion()): JsonObject[] {
     runSchedules(this);
     const rec = this.jobs.get(key(resourceGroup, jobName));
     if (!rec) return [];
     const now = this.clock();
-    return sortedExecutions(this, rec).map((e) => executionView(e, now, apiVersion));
+    return listedExecutions(this, rec).map((e) => executionView(e, now, apiVersion));
   }
 
   getExecution(

@@ -161,12 +161,24 @@ export function sortedExecutions(arm: Arm, job: JobRecord): ExecutionRecord[] {
   return [...job.executions].sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq);
 }
 
+/**
+ * What the list shows, newest first: for a Schedule or Event job only the newest `arm.executionHistoryLimit`
+ * ("the execution history for scheduled and event-based jobs is limited to the most recent 100", Microsoft's docs).
+ */
+export function listedExecutions(arm: Arm, job: JobRecord): ExecutionRecord[] {
+  const all = sortedExecutions(arm, job);
+  const props = job.spec.properties;
+  const conf = isObj(props) && isObj(props.configuration) ? props.configuration : {};
+  const type = typeof conf.triggerType === 'string' ? conf.triggerType.toLowerCase() : '';
+  return type === 'schedule' || type === 'event' ? all.slice(0, arm.executionHistoryLimit) : all;
+}
+
 export function listExecutionsCall(arm: Arm, c: Call): Reply {
   const job = requireJob(arm, c.params);
   if (c.url.searchParams.has('$filter')) {
     throw arm.filterMode === 'internal-error' ? errors.filterInternalError(c.correlationId) : errors.filterInvalid();
   }
-  const all = sortedExecutions(arm, job);
+  const all = listedExecutions(arm, job);
   let offset = 0;
   const token = c.url.searchParams.get('$skiptoken');
   if (token !== null) {
