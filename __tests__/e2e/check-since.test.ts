@@ -162,4 +162,15 @@ describe('check-since', () => {
     // The first page mixes the window's 4 with older ones; the second holds only older ones: reading stops there.
     expect(executionLists(r)).toBe(2);
   });
+
+  it("does not call runs missed that Azure's history of 100 executions no longer reaches, and says so", async () => {
+    // Every 5 minutes for a day: 288 runs, of which Azure lists the newest 100 (about 8 hours).
+    scheduledJob('frequent-weather', '*/5 * * * *', 24 * HOUR);
+    const r = await check('frequent-weather');
+    expect(r.errors).toEqual([]);
+    expect(r.outputs).toMatchObject({ 'executions-checked': '100', 'executions-missed': '0' });
+    expect(r.notices.join('\n')).toMatch(
+      /Azure keeps only the last 100 executions of a scheduled or event-driven job, and lists none of job 'frequent-weather' before .* UTC: runs due before then were not judged\./,
+    );
+  });
 });
