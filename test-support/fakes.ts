@@ -142,10 +142,6 @@ export class FakeJobApi implements JobApi {
             },
     };
   }
-  async listRecentExecutions(): Promise<JobExecution[]> {
-    this.calls.push('listRecentExecutions');
-    return Promise.all([...this.executions.keys()].reverse().map((n) => this.getExecution(n)));
-  }
   /** Pages of `pageSize`, newest first; `pagesRead` counts the pages handed out. */
   pageSize = 20;
   pagesRead = 0;

@@ -20,6 +20,7 @@ import {
   type Step,
 } from '../../test-support/replay.ts';
 import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
+import { allExecutionsSince } from '../../src/execution/execution.ts';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'recordings');
 /** R1: az containerapp job create, Feb 2026, api-version 2025-07-01. */
@@ -265,7 +266,7 @@ describe('start, watch, stop (az containerapp job, 2023, api-version 2023-04-01-
       scope: 'https://management.azure.com/.default',
       apiVersion: '2023-04-01-preview',
     });
-    const listed = await api.listRecentExecutions();
+    const listed = await allExecutionsSince(api, 0);
     expect(listed.map((e) => [e.name, e.status, e.startTime?.toISOString()])).toEqual([
       ['job2000004-br3gnpe', 'Running', '2023-08-08T03:42:48.000Z'],
     ]);

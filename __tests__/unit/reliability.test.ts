@@ -98,7 +98,8 @@ describe('startExecution', () => {
     api.startExecution = async () => {
       throw netError();
     };
-    api.listRecentExecutions = async () => {
+    api.executionPages = async function* () {
+      yield* [];
       throw Object.assign(new Error('Service Unavailable'), { statusCode: 503, code: 'ServiceUnavailable' });
     };
     await expect(startExecution(api, undefined, { clock, log })).rejects.toThrow(
@@ -113,7 +114,7 @@ describe('startExecution', () => {
       throw Object.assign(new Error('denied'), { statusCode: 403, code: 'AuthorizationFailed' });
     };
     await expect(startExecution(api, undefined, { clock, log })).rejects.toThrow('denied');
-    expect(api.calls).not.toContain('listRecentExecutions');
+    expect(api.calls).not.toContain('executionPages');
   });
 });
 

@@ -57,11 +57,6 @@ export interface JobApi {
   /** Starts one execution. Never retried blindly: a lost answer is reconciled by the caller. */
   startExecution(template?: JobExecutionTemplate): Promise<JobExecutionBase>;
   getExecution(name: string): Promise<JobExecution>;
-  /**
-   * The job's executions, every page (nextLink followed; at most 1000), in no promised order: `since` (the caller's
-   * window) does not stop the paging early, because the list's order is not documented.
-   */
-  listRecentExecutions(since?: Date): Promise<JobExecution[]>;
   /** The job's executions page by page, as the API returns them (nextLink followed lazily: stop reading early). */
   executionPages(): AsyncIterable<JobExecution[]>;
   stopExecution(name: string): Promise<void>;
@@ -513,16 +508,6 @@ export function createJobApi(options: AzureClientOptions): JobApi {
         ),
       ),
     getExecution: (name) => versioned(() => jobExecution(context, resourceGroup, jobName, name, req)),
-    listRecentExecutions: (since) =>
-      versioned(async () => {
-        const all: JobExecution[] = [];
-        let pages = 0;
-        for await (const page of listExecutionsPaged(context, resourceGroup, jobName, req).byPage()) {
-          all.push(...page);
-          if (++pages >= MAX_PAGES || all.length >= 1000) break;
-        }
-        return since ? all.filter((e) => !e.startTime || new Date(e.startTime) >= since) : all;
-      }),
     async *executionPages() {
       // The first page goes through the api-version fallback; the nextLinks carry the version that answered.
       const pages = await versioned(async () => {

@@ -192,13 +192,29 @@ function startMs(e: JobExecution): number {
   return e.startTime ? new Date(e.startTime).getTime() : Number.NaN;
 }
 
+/** Most executions read to reconcile a lost start (Azure keeps about 100 per scheduled or event job). */
+const MAX_RECONCILE = 1000;
+
+/**
+ * Every execution the list holds that started at or after `since` (or has not started): all pages, at most
+ * MAX_RECONCILE executions, because the list's order is not documented (a newest-first assumption could miss ours).
+ */
+export async function allExecutionsSince(api: Pick<JobApi, 'executionPages'>, since: number): Promise<JobExecution[]> {
+  const all: JobExecution[] = [];
+  for await (const page of api.executionPages()) {
+    all.push(...page);
+    if (all.length >= MAX_RECONCILE) break;
+  }
+  return all.filter((e) => !e.startTime || new Date(e.startTime).getTime() >= since);
+}
+
 /**
  * The executions that may be the one a lost start request created: started no earlier than the request (less
  * the skew allowance) and running what it sent.
  */
 async function candidatesSince(api: JobApi, sentAt: number, sent: JobExecutionTemplate | undefined, log: Logger) {
   const since = sentAt - START_SKEW_MS;
-  const recent = await api.listRecentExecutions(new Date(since));
+  const recent = await allExecutionsSince(api, since);
   const inTime = recent.filter((e) => e.name && startMs(e) >= since);
   const mine = inTime.filter((e) => matchesTemplate(sent, e));
   for (const e of inTime.filter((x) => !mine.includes(x)))
