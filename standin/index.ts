@@ -249,7 +249,8 @@ function seedDefault(
     federatedCredentials: [{ issuer: github.issuer, subject, audiences: [audience], name: 'github-main' }],
   });
   const role = opts.role === undefined ? 'Contributor' : opts.role;
-  if (role !== null) arm.addRoleAssignment({ principalId: objectId, role, scope: `/subscriptions/${subscriptionId}` });
+  if (role !== null)
+    arm.addRoleAssignment({ principalId: objectId, role, scope: `/subscriptions/${subscriptionId}`, propagationMs: 0 });
   return {
     clientId,
     objectId,
