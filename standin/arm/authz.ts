@@ -11,7 +11,7 @@ export interface RoleDefinition {
 
 /**
  * A few built-in roles. Owner, Contributor and Reader are the real definitions' control-plane parts;
- * "Container Apps Jobs Operator" is an approximation (read jobs, their executions (`jobs/*/read` covers the real
+ * "Container Apps Jobs Operator" is an approximation (read jobs, their executions (the `jobs/ * /read` wildcard covers the real
  * `jobs/execution/read` and `jobs/executions/read`) and environments, start, stop one execution
  * (`jobs/stop/execution/action`) or all (`jobs/stop/action`), list secrets) — see README.
  */

@@ -113,8 +113,9 @@ export function page<T>(c: Call, items: T[], size: number, show: (item: T) => un
   const body: { value: unknown[]; nextLink?: string } = { value: items.slice(offset, offset + n).map(show) };
   if (offset + n < items.length) {
     const q = new URLSearchParams(c.url.searchParams);
-    q.set('$skiptoken', Buffer.from(JSON.stringify({ o: offset + n })).toString('base64url'));
-    body.nextLink = `${c.base}${c.url.pathname}?${q.toString()}`;
+    q.delete('$skiptoken');
+    const next = Buffer.from(JSON.stringify({ o: offset + n })).toString('base64url');
+    body.nextLink = `${c.base}${c.url.pathname}?${q.toString()}&$skiptoken=${next}`;
   }
   return { status: 200, body };
 }
