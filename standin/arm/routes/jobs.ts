@@ -450,7 +450,8 @@ export function setRunningState(arm: Arm, c: Call, state: 'Ready' | 'Suspended')
   job.runningState = state;
   touch(arm, job, c.principal);
   const kind = state === 'Suspended' ? 'job-suspend' : 'job-resume';
-  const op = startOperation(arm, kind, job.id, String(job.spec.location ?? ''));
+  const region = typeof job.spec.location === 'string' ? job.spec.location : '';
+  const op = startOperation(arm, kind, job.id, region);
   op.result = (v) => ({ status: 200, body: view(arm, job, v) });
   job.pendingOp = op;
   const location = locationHeaders(arm, c, op, job);
