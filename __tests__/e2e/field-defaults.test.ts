@@ -73,3 +73,19 @@ describe('a suspended job', () => {
     expect(bed.standIn.arm.listExecutions(bed.world.resourceGroup, job)).toEqual([]);
   });
 });
+
+describe('an execution Azure reports as Unknown for a while', () => {
+  it('keeps waiting through Unknown and reports the real end', async () => {
+    const job = `fd-job-${++seq}`;
+    expect((await bed.run({ 'job-name': job, environment: bed.world.environment, image: IMAGE })).errors).toEqual([]);
+    bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, job, {
+      durationMs: 9000,
+      unknown: { afterMs: 500, forMs: 6000 },
+    });
+    const r = await bed.run({ 'job-name': job, start: 'true', logs: 'false' });
+    expect(r.errors).toEqual([]);
+    expect(r.outputs['execution-status']).toBe('Succeeded');
+    expect(r.log).toMatch(/Unknown/);
+    expect(bed.standIn.arm.listExecutions(bed.world.resourceGroup, job)).toHaveLength(1);
+  }, 60_000);
+});
