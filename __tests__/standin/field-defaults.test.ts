@@ -377,6 +377,46 @@ describe('Unknown and suspended', () => {
   });
 });
 
+describe('suspended jobs and their triggers', () => {
+  it('a suspended Schedule job starts nothing when due; a suspended Event job ignores events', async () => {
+    const base = jobBody();
+    const sched = {
+      ...base,
+      properties: {
+        ...base.properties,
+        configuration: {
+          triggerType: 'Schedule',
+          replicaTimeout: 300,
+          scheduleTriggerConfig: { cronExpression: '*/5 * * * *' },
+        },
+      },
+    };
+    standIn.arm.seedJob(world.resourceGroup, { name: 'sleepy-cron', ...sched });
+    standIn.arm.jobs.get(`${world.resourceGroup.toLowerCase()}/sleepy-cron`)!.runningState = 'Suspended';
+    now += 30 * 60_000;
+    expect(standIn.arm.listExecutions(world.resourceGroup, 'sleepy-cron')).toEqual([]);
+    standIn.arm.jobs.get(`${world.resourceGroup.toLowerCase()}/sleepy-cron`)!.runningState = 'Ready';
+    now += 10 * 60_000;
+    expect(standIn.arm.listExecutions(world.resourceGroup, 'sleepy-cron').length).toBeGreaterThan(0);
+    const event = {
+      ...base,
+      properties: {
+        ...base.properties,
+        configuration: {
+          triggerType: 'Event',
+          replicaTimeout: 300,
+          eventTriggerConfig: { scale: { rules: [{ name: 'queue', type: 'azure-queue' }] } },
+        },
+      },
+    };
+    standIn.arm.seedJob(world.resourceGroup, { name: 'sleepy-event', ...event });
+    standIn.arm.jobs.get(`${world.resourceGroup.toLowerCase()}/sleepy-event`)!.runningState = 'Suspended';
+    expect(standIn.arm.triggerEvent(world.resourceGroup, 'sleepy-event', { durationMs: 10 })).toEqual([]);
+    standIn.arm.jobs.get(`${world.resourceGroup.toLowerCase()}/sleepy-event`)!.runningState = 'Ready';
+    expect(standIn.arm.triggerEvent(world.resourceGroup, 'sleepy-event', { durationMs: 10 })).toHaveLength(1);
+  });
+});
+
 describe('role propagation', () => {
   it('a new assignment answers 403 AuthorizationFailed until the delay passed', async () => {
     seed('propagating');
