@@ -29,7 +29,7 @@ const R1_VERSIONS =
 const V = '2026-01-01';
 
 // Wire JSON read loosely: the assertions check its shape.
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-assignment */
 type Json = Record<string, any>;
 
 function jobPath(name: string): string {
