@@ -31,11 +31,19 @@ export type {
   AddRegistryOptions,
   ArmOptions,
   FilterMode,
+  SchemaErrorStyle,
   LroSettings,
   VerifyToken,
   VerifyTokenResult,
 } from './arm/arm.ts';
-export { DEFAULT_APP_API_VERSIONS, DEFAULT_LRO } from './arm/arm.ts';
+export {
+  APP_API_VERSIONS_WITH_2026_07_01,
+  DEFAULT_APP_API_VERSIONS,
+  DEFAULT_LRO,
+  INSPECT_API_VERSION,
+  RECORDED_LRO,
+  RETRY_AFTER_2023_LRO,
+} from './arm/arm.ts';
 export type { ExecutionOutcome, ExecutionScript } from './arm/executions.ts';
 export type { RoleAssignment, RoleAssignmentInput } from './arm/authz.ts';
 export { BUILTIN_ROLES } from './arm/authz.ts';
@@ -249,7 +257,8 @@ function seedDefault(
     federatedCredentials: [{ issuer: github.issuer, subject, audiences: [audience], name: 'github-main' }],
   });
   const role = opts.role === undefined ? 'Contributor' : opts.role;
-  if (role !== null) arm.addRoleAssignment({ principalId: objectId, role, scope: `/subscriptions/${subscriptionId}` });
+  if (role !== null)
+    arm.addRoleAssignment({ principalId: objectId, role, scope: `/subscriptions/${subscriptionId}`, propagationMs: 0 });
   return {
     clientId,
     objectId,

@@ -5,6 +5,7 @@
  * says it is waiting: an event, not a duration.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
 import { startBed, type Bed } from '../../test-support/e2e.ts';
 
 const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
@@ -13,7 +14,9 @@ let bed: Bed;
 let offset = 0;
 
 beforeAll(async () => {
-  bed = await startBed({ clock: () => Date.now() + offset });
+  // The field lists api-versions up to 2026-01-01 (the stand-in's default): exit codes come in detailedStatus
+  // (2026-07-01), which this file's tests show, so the region lists it.
+  bed = await startBed({ clock: () => Date.now() + offset, arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
 });
 afterAll(async () => {
   await bed?.close();

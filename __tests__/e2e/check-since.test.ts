@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
 import { renderedText } from '../../test-support/markdown.ts';
-import type { ScheduledRun } from '../../standin/index.ts';
+import { APP_API_VERSIONS_WITH_2026_07_01, type ScheduledRun } from '../../standin/index.ts';
 
 const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
 const HOUR = 3600_000;
@@ -14,7 +14,12 @@ let bed: Bed;
 let offset = 0;
 
 beforeAll(async () => {
-  bed = await startBed({ clock: () => Date.now() + offset, arm: { executionsPageSize: 20 } });
+  // The field lists api-versions up to 2026-01-01 (the stand-in's default): exit codes come in detailedStatus
+  // (2026-07-01), which this file's tests show, so the region lists it.
+  bed = await startBed({
+    clock: () => Date.now() + offset,
+    arm: { executionsPageSize: 20, apiVersions: APP_API_VERSIONS_WITH_2026_07_01 },
+  });
 });
 afterAll(async () => {
   await bed?.close();

@@ -5,9 +5,12 @@
  * Part of the core suite (split for parallel runs): start an execution, wait, time out, overrides.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
 import { suiteBed, type Json } from '../../test-support/e2e-suite.ts';
 
-const bed = suiteBed('run-job');
+// The field lists api-versions up to 2026-01-01 (the stand-in's default): this file's tests are about what the action
+// does with 2026-07-01's answers (detailedStatus, runningState) and assert no warnings, so the region lists 2026-07-01.
+const bed = suiteBed('run-job', { arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
 
 function liveJob(name: string): Json {
   return bed.standIn.arm.getJob(bed.world.resourceGroup, name) as Json;

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
 import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -18,7 +19,9 @@ const PUBLIC = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
 let bed: Bed;
 let workspace: string;
 beforeAll(async () => {
-  bed = await startBed();
+  // The field lists api-versions up to 2026-01-01 (the stand-in's default): this file's tests are about what the action
+  // does with 2026-07-01's answers (detailedStatus, runningState) and assert no warnings, so the region lists 2026-07-01.
+  bed = await startBed({ arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
   bed.standIn.arm.setLro({ inProgressPolls: 0, retryAfterSec: null });
   workspace = mkdtempSync(join(tmpdir(), 'deploy-edges-'));
 });

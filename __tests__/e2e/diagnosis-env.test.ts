@@ -4,11 +4,17 @@
  * does set it, it says the value may be empty or wrong instead.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
 import { startBed, type Bed } from '../../test-support/e2e.ts';
 
 let bed: Bed;
 beforeAll(async () => {
-  bed = await startBed({}, { resourceGroup: 'rg-hyf-data', environment: 'env-hyf-data', registry: 'hyfregistry' });
+  // The field lists api-versions up to 2026-01-01 (the stand-in's default): Azure's reason and message come only
+  // with 2026-07-01, which this file's tests are about, so the region lists it.
+  bed = await startBed(
+    { arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } },
+    { resourceGroup: 'rg-hyf-data', environment: 'env-hyf-data', registry: 'hyfregistry' },
+  );
 });
 afterAll(async () => {
   await bed?.close();

@@ -3,12 +3,15 @@
  * no retries, and DeadlineExceeded at the job's replica timeout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
 import { startBed, type Bed } from '../../test-support/e2e.ts';
 
 const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
 let bed: Bed;
 beforeAll(async () => {
-  bed = await startBed();
+  // The field lists api-versions up to 2026-01-01 (the stand-in's default): Azure's reason and message come only
+  // with 2026-07-01, which this file's tests are about, so the region lists it.
+  bed = await startBed({ arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
 });
 afterAll(async () => {
   await bed?.close();

@@ -4,11 +4,17 @@
  * stand-in's clock can be shifted (`shiftMs`) to place another run's execution in time.
  */
 import { describe, expect, it } from 'vitest';
+import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
 import { suiteBed, type Json } from '../../test-support/e2e-suite.ts';
 
 /** Added to the stand-in's clock (Azure's), not the runner's. */
 let shiftMs = 0;
-const bed = suiteBed('edge-job', { clock: () => Date.now() + shiftMs });
+// The field lists api-versions up to 2026-01-01 (the stand-in's default): this file's tests are about what the action
+// does with 2026-07-01's answers (detailedStatus, runningState) and assert no warnings, so the region lists 2026-07-01.
+const bed = suiteBed('edge-job', {
+  clock: () => Date.now() + shiftMs,
+  arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 },
+});
 const { newJob, executions } = bed;
 
 function statusOf(job: string, name: string): string {

@@ -5,7 +5,7 @@
  * Contributor can see, and an api-version whose executions carry no detailedStatus.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_APP_API_VERSIONS } from '../../standin/index.ts';
+import { APP_API_VERSIONS_WITH_2026_07_01, DEFAULT_APP_API_VERSIONS } from '../../standin/index.ts';
 import { startBed, type Bed } from '../../test-support/e2e.ts';
 
 const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
@@ -140,11 +140,19 @@ describe('suspended jobs and roles', () => {
     const job = await newJob();
     const rec = [...bed.standIn.arm.jobs.values()].find((j) => j.name === job) as unknown as { runningState?: string };
     rec.runningState = 'Suspended';
-    const r = await bed.run({ 'job-name': job, start: 'true' });
-    expect(r.exitCode).toBe(1);
-    expect(r.errors[0]).toMatch(/^Job 'field-job-\d+' in resource group '.*' is suspended \(runningState Suspended\)/);
-    expect(r.errors[0]).toContain(`/providers/Microsoft.App/jobs/${job}/resume?api-version=2026-07-01`);
-    expect(r.writes).toEqual([]);
+    // runningState is shown from api-version 2026-07-01 only, which the stand-in lists only on request.
+    bed.standIn.arm.setApiVersions(APP_API_VERSIONS_WITH_2026_07_01);
+    try {
+      const r = await bed.run({ 'job-name': job, start: 'true' });
+      expect(r.exitCode).toBe(1);
+      expect(r.errors[0]).toMatch(
+        /^Job 'field-job-\d+' in resource group '.*' is suspended \(runningState Suspended\)/,
+      );
+      expect(r.errors[0]).toContain(`/providers/Microsoft.App/jobs/${job}/resume?api-version=2026-07-01`);
+      expect(r.writes).toEqual([]);
+    } finally {
+      bed.standIn.arm.setApiVersions(DEFAULT_APP_API_VERSIONS);
+    }
   });
 
   it('retries a start refused with 403 while a new role propagates, said once', async () => {

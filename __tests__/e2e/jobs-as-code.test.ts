@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { renderedText } from '../../test-support/markdown.ts';
+import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
 import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -20,7 +21,9 @@ const QUEUE_CONNECTION = 'DefaultEndpointsProtocol=https;AccountName=stq;Account
 const FILE_SECRET = 'f1le-s3cret-value-9931';
 
 beforeAll(async () => {
-  bed = await startBed();
+  // The field lists api-versions up to 2026-01-01 (the stand-in's default): this file's tests are about what the action
+  // does with 2026-07-01's answers (detailedStatus, runningState) and assert no warnings, so the region lists 2026-07-01.
+  bed = await startBed({ arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
   // Operations finish at their first poll: these tests are about what is sent, not about waiting.
   bed.standIn.arm.setLro({ inProgressPolls: 0, retryAfterSec: null });
   workspace = mkdtempSync(join(tmpdir(), 'jobs-as-code-'));

@@ -7,14 +7,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
-import type { ExecutionScript } from '../../standin/index.ts';
+import { APP_API_VERSIONS_WITH_2026_07_01, type ExecutionScript } from '../../standin/index.ts';
 
 const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
 let bed: Bed;
 let job: string;
 
 beforeAll(async () => {
-  bed = await startBed();
+  // The field lists api-versions up to 2026-01-01 (the stand-in's default): this file's tests are about what the action
+  // does with 2026-07-01's answers (detailedStatus, runningState) and assert no warnings, so the region lists 2026-07-01.
+  bed = await startBed({ arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
   job = 'edge-job';
   const r = await bed.run({ 'job-name': job, environment: bed.world.environment, image: IMAGE });
   expect(r.errors).toEqual([]);

@@ -4,7 +4,8 @@
  * or state, add a mask, raise an annotation or stop the action's own commands.
  */
 import { readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
 import { missingBuildTools, useBuildBed } from '../../test-support/build-bed.ts';
 
 /** Lines a malicious (or careless) build prints before it fails. */
@@ -27,6 +28,9 @@ describe.skipIf(missingBuildTools.length > 0)('a build that prints workflow comm
     folders: { app: { dockerfile: DOCKERFILE, busybox: true } },
     prefix: 'security-build',
   });
+  // The field lists api-versions up to 2026-01-01 (the stand-in's default); this test asserts no warnings, so the
+  // region lists 2026-07-01 (the fallback warning is field-defaults.test.ts's subject).
+  beforeAll(() => build.bed.standIn.arm.setApiVersions(APP_API_VERSIONS_WITH_2026_07_01));
 
   it('its output and its last lines are text: no output, state, mask or annotation, and the action’s error stands', async () => {
     const r = await build.run({

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpsFetch, type SimpleResponse } from '../../standin/common/http.ts';
-import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
+import { APP_API_VERSIONS_WITH_2026_07_01, startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 let standIn: StandIn;
 let world: SeededWorld;
@@ -64,7 +64,11 @@ async function exec(job: string, name: string, version?: string): Promise<Exec> 
 }
 
 beforeAll(async () => {
-  standIn = await startStandIn({ clock: () => now });
+  standIn = await startStandIn({
+    clock: () => now,
+    // The spec's version (detailedStatus) and the earlier LRO defaults, set explicitly (the field defaults differ).
+    arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01, lro: { durationMs: 0, retryAfterSec: 1 } },
+  });
   world = standIn.seedDefault();
   token = standIn.entra.issueAccessToken({ clientId: world.clientId, lifetimeSec: 30 * 24 * 3600 });
 });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpsFetch, type SimpleResponse } from '../../standin/common/http.ts';
-import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
+import { APP_API_VERSIONS_WITH_2026_07_01, startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 let standIn: StandIn;
 let world: SeededWorld;
@@ -27,7 +27,9 @@ async function failure(p: Promise<unknown>): Promise<NodeJS.ErrnoException> {
 }
 
 beforeAll(async () => {
-  standIn = await startStandIn();
+  standIn = await startStandIn({
+    arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01, lro: { durationMs: 0, retryAfterSec: 1 } },
+  });
   world = standIn.seedDefault();
   token = standIn.entra.issueAccessToken({ clientId: world.clientId });
   jobPath = `/subscriptions/${world.subscriptionId}/resourceGroups/${world.resourceGroup}/providers/Microsoft.App/jobs/faulty`;

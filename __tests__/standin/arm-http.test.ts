@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpsFetch, type SimpleResponse } from '../../standin/common/http.ts';
-import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
+import { APP_API_VERSIONS_WITH_2026_07_01, startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 let standIn: StandIn;
 let world: SeededWorld;
@@ -80,7 +80,10 @@ function err(r: SimpleResponse): { code: string; message: string } {
 }
 
 beforeAll(async () => {
-  standIn = await startStandIn({ clock: () => now, arm: { lro: { retryAfterSec: null } } });
+  standIn = await startStandIn({
+    clock: () => now,
+    arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01, lro: { retryAfterSec: null, durationMs: 0 } },
+  });
   world = standIn.seedDefault();
   token = standIn.entra.issueAccessToken({ clientId: world.clientId });
 });
@@ -285,11 +288,10 @@ describe('long-running operations and conflicts', () => {
     const put = await call('PUT', jobPath('busy'), { body: jobBody() });
     const patch = await call('PATCH', jobPath('busy'), { body: { tags: { x: 'y' } } });
     expect(patch.status).toBe(409);
+    const opId = new URL(put.headers['azure-asyncoperation']!).pathname.split('/').at(-1);
     expect(err(patch)).toEqual({
       code: 'ContainerAppsJobOperationInProgress',
-      message: expect.stringMatching(
-        /^Cannot modify a container apps job 'busy' because there is an active provisioning operation in progress\. OperationId: '[0-9a-f-]+'$/,
-      ),
+      message: `Cannot modify a container apps job 'busy' because there is an active provisioning operation in progress. OperationId: '${opId}'.`,
     });
     expect((await call('PUT', jobPath('busy'), { body: jobBody() })).status).toBe(409);
     expect((await call('DELETE', jobPath('busy'))).status).toBe(409);
@@ -493,7 +495,7 @@ describe('api-version', () => {
       expect(r.headers['api-supported-versions']).toBe('2025-07-01, 2025-10-02-preview, 2026-01-01');
       expect((await call('GET', jobPath('any'), { version: '2026-01-01' })).status).toBe(404);
     } finally {
-      standIn.arm.setApiVersions([...(await import('../../standin/index.ts')).DEFAULT_APP_API_VERSIONS]);
+      standIn.arm.setApiVersions(APP_API_VERSIONS_WITH_2026_07_01);
     }
   });
 

@@ -9,7 +9,7 @@ import * as jobs from '@azure/arm-appcontainers/api/jobs';
 import { list as listExecutions } from '@azure/arm-appcontainers/api/jobsExecutions';
 import { ClientAssertionCredential } from '@azure/identity';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
+import { APP_API_VERSIONS_WITH_2026_07_01, startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 const SCOPE = 'https://management.azure.com/.default';
 const FAST = { updateIntervalInMs: 5 };
@@ -75,7 +75,9 @@ async function waitForStatus(name: string, jobName: string, done: (s: string | u
 const armPaths = () => standIn.requests.filter((r) => r.host === 'arm').map((r) => `${r.method} ${r.status} ${r.path}`);
 
 beforeAll(async () => {
-  standIn = await startStandIn({ arm: { lro: { retryAfterSec: null } } });
+  standIn = await startStandIn({
+    arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01, lro: { retryAfterSec: null, durationMs: 0 } },
+  });
   world = standIn.seedDefault();
   credential = new ClientAssertionCredential(world.tenantId, world.clientId, githubIdToken, {
     authorityHost: standIn.urls.authority,

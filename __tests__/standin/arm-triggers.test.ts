@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpsFetch, type SimpleResponse } from '../../standin/common/http.ts';
 import { cronMatcher, dueTimes } from '../../standin/arm/triggers.ts';
-import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
+import { APP_API_VERSIONS_WITH_2026_07_01, startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 let standIn: StandIn;
 let world: SeededWorld;
@@ -36,7 +36,8 @@ function seed(name: string, configuration: Record<string, unknown>): void {
 type Exec = { name: string; properties: { status: string; startTime: string } };
 
 beforeAll(async () => {
-  standIn = await startStandIn({ clock: () => now });
+  // The spec's version (the calls below use it), listed explicitly: the field default stops at 2026-01-01.
+  standIn = await startStandIn({ clock: () => now, arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
   world = standIn.seedDefault();
   token = standIn.entra.issueAccessToken({ clientId: world.clientId, lifetimeSec: 30 * 24 * 3600 });
 });

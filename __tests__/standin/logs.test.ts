@@ -6,7 +6,7 @@
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpsFetch, type SimpleResponse } from '../../standin/common/http.ts';
-import { startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
+import { APP_API_VERSIONS_WITH_2026_07_01, startStandIn, type SeededWorld, type StandIn } from '../../standin/index.ts';
 
 let standIn: StandIn;
 let world: SeededWorld;
@@ -97,7 +97,9 @@ const logLines = (text: string): string[] =>
     .map((l) => l.replace(/^\S+ /, ''));
 
 beforeAll(async () => {
-  standIn = await startStandIn();
+  standIn = await startStandIn({
+    arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01, lro: { durationMs: 0, retryAfterSec: 1 } },
+  });
   world = standIn.seedDefault();
   token = standIn.entra.issueAccessToken({ clientId: world.clientId });
 });

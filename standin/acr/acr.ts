@@ -29,7 +29,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { isAuthorized } from '../arm/authz.ts';
+import { isAuthorized, scopeCovers } from '../arm/authz.ts';
 import type { RegistryRecord } from '../arm/state.ts';
 import { httpsFetch, sendJson, type Host } from '../common/http.ts';
 import type { StandIn } from '../index.ts';
@@ -211,15 +211,32 @@ function authenticate(ctx: AcrContext, username: string | undefined, password: s
 function allowed(ctx: AcrContext, caller: Caller, action: string): boolean {
   if (caller.admin) return true;
   const p = caller.principal!;
-  if (action === 'pull') return isAuthorized(ctx.standIn.arm.roleAssignments, p, PULL_ACTION, ctx.registry!.id);
-  if (action === 'push') return isAuthorized(ctx.standIn.arm.roleAssignments, p, PUSH_ACTION, ctx.registry!.id);
+  if (action === 'pull')
+    return isAuthorized(ctx.standIn.arm.effectiveRoleAssignments(), p, PULL_ACTION, ctx.registry!.id);
+  if (action === 'push')
+    return isAuthorized(ctx.standIn.arm.effectiveRoleAssignments(), p, PUSH_ACTION, ctx.registry!.id);
   // delete and the catalog need more than AcrPush; Owner / Contributor have them.
   return isAuthorized(
-    ctx.standIn.arm.roleAssignments,
+    ctx.standIn.arm.effectiveRoleAssignments(),
     p,
     'Microsoft.ContainerRegistry/registries/write',
     ctx.registry!.id,
   );
+}
+
+/**
+ * Whether the caller's only role on the registry is one still propagating (granted moments ago): the exchange then
+ * answers 401 (Azure/acr#723; the body is ACR's generic one, a guess).
+ */
+function propagating(ctx: AcrContext, p: { oid: string; appid: string }): boolean {
+  const arm = ctx.standIn.arm;
+  const id = ctx.registry!.id;
+  const mine = (a: { principalId: string; scope: string }): boolean =>
+    [p.oid.toLowerCase(), p.appid.toLowerCase()].includes(a.principalId.toLowerCase()) && scopeCovers(a.scope, id);
+  const pending = arm.roleAssignments.some(
+    (a) => mine(a) && a.effectiveAt !== undefined && a.effectiveAt > arm.clock(),
+  );
+  return pending && !isAuthorized(arm.effectiveRoleAssignments(), p, PULL_ACTION, id);
 }
 
 /** POST /oauth2/exchange: an Entra access token becomes a refresh token for this registry. */
@@ -242,6 +259,15 @@ function exchange(ctx: AcrContext, res: ServerResponse, form: URLSearchParams): 
   if ((tenant && tenant !== c.tid) || !ACR_AUDIENCES.has(String(c.aud).replace(/\/+$/, ''))) {
     ctx.exchanges.push({ oid: c.oid, ok: false, reason: tenant && tenant !== c.tid ? 'tenant' : 'audience' });
     return acrError(res, 401, 'UNAUTHORIZED', 'The access token is not for this tenant or for Azure Resource Manager.');
+  }
+  if (propagating(ctx, { oid: c.oid, appid: String(c.appid ?? '') })) {
+    ctx.exchanges.push({ oid: c.oid, ok: false, reason: 'propagating' });
+    return acrError(
+      res,
+      401,
+      'UNAUTHORIZED',
+      'authentication required, visit https://aka.ms/acr/authorization for more information.',
+    );
   }
   const iat = nowSec();
   const refresh = signJwt(

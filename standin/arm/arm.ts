@@ -11,6 +11,7 @@ import { isAuthorized, makeAssignment, printedScope, type RoleAssignment, type R
 import { ArmError, errors } from './errors.ts';
 import {
   DEFAULT_SCRIPT,
+  INSPECT_API_VERSION,
   executionState,
   executionView,
   isTerminal,
@@ -60,21 +61,26 @@ export type VerifyToken = (token: string) => VerifyTokenResult;
 export interface LroSettings {
   /** InProgress answers before the terminal status (polls of the operation URL or GETs of the job). Default 2 (as recorded). */
   inProgressPolls: number;
-  /** And at least this long after the request (stand-in clock). Default 0. */
+  /**
+   * And at least this long after the request (stand-in clock). Default 1000: short for tests (the recorded
+   * operations took 8–36 s; `RECORDED_LRO` gives those).
+   */
   durationMs: number;
+  /** A random 0..this is added to each operation's duration. Default 0. */
+  durationJitterMs: number;
   /** How operations end. Default Succeeded. */
   outcome: OperationOutcome;
   /** Error of a Failed / Canceled operation. */
   error?: { code: string; message: string };
-  /** Retry-After (seconds) on 202 answers and Location polls; null: no header. Default 1. */
+  /** Retry-After (seconds) on 202 answers and Location polls; null: no header (default, as recorded since 2024). */
   retryAfterSec: number | null;
-  /** Retry-After on the PUT's 201 and the Azure-AsyncOperation polls; null: no header (as recorded). */
+  /** Retry-After on the PUT's 201 and the Azure-AsyncOperation polls; null: no header (default, as recorded since 2024). */
   putRetryAfterSec: number | null;
   /** PUT: 'async' = 201/200 + Azure-AsyncOperation (as recorded); 'sync' = 200/201 with Succeeded. */
   putMode: 'async' | 'sync';
-  /** PATCH: 'async' = 202 + Location; 'sync' = 200 with the job. Default async. */
+  /** PATCH: 'async' = 202 + Location (as recorded); 'sync' = 200 with the job at once (azure-powershell#29163). */
   patchMode: 'async' | 'sync';
-  /** POST start: 'sync' = 200 {id,name} (as recorded); 'async' = 202 + Location + Retry-After. */
+  /** POST start: 'sync' = 200 {id,name} (as recorded); 'async' = 202 + Location. */
   startMode: 'sync' | 'async';
   /** POST .../stop: 'sync' = 200; 'async' = 202 + Location. */
   stopMode: 'sync' | 'async';
@@ -84,9 +90,10 @@ export interface LroSettings {
 
 export const DEFAULT_LRO: LroSettings = {
   inProgressPolls: 2,
-  durationMs: 0,
+  durationMs: 1000,
+  durationJitterMs: 0,
   outcome: 'Succeeded',
-  retryAfterSec: 1,
+  retryAfterSec: null,
   putRetryAfterSec: null,
   putMode: 'async',
   patchMode: 'async',
@@ -95,7 +102,17 @@ export const DEFAULT_LRO: LroSettings = {
   deleteMode: 'async',
 };
 
-/** Real list of Microsoft.App api-versions (recorded Feb 2026) plus 2026-07-01. */
+/** The recorded operation durations (8–36 s, R1–R4): `setLro(RECORDED_LRO)` or `startStandIn({ arm: { lro: RECORDED_LRO } })`. */
+export const RECORDED_LRO: Partial<LroSettings> = { durationMs: 8000, durationJitterMs: 28_000 };
+
+/** The 2023 recordings' Retry-After (5 s on the 201/202 and the polls). */
+export const RETRY_AFTER_2023_LRO: Partial<LroSettings> = { retryAfterSec: 5, putRetryAfterSec: 5 };
+
+/**
+ * The Microsoft.App api-versions a region lists for jobs (R1's `api-supported-versions`, Feb 2026; still so in
+ * westeurope in Sept 2026, azure-sdk-for-python#49044): up to 2026-01-01. 2026-07-01 only on request
+ * (`APP_API_VERSIONS_WITH_2026_07_01`).
+ */
 export const DEFAULT_APP_API_VERSIONS = [
   '2022-11-01-preview',
   '2023-04-01-preview',
@@ -112,8 +129,12 @@ export const DEFAULT_APP_API_VERSIONS = [
   '2025-07-01',
   '2025-10-02-preview',
   '2026-01-01',
-  '2026-07-01',
 ];
+
+/** The field list plus 2026-07-01 (the spec's newest): for tests of `runningState`, `detailedStatus`, suspend. */
+export { INSPECT_API_VERSION };
+
+export const APP_API_VERSIONS_WITH_2026_07_01 = [...DEFAULT_APP_API_VERSIONS, '2026-07-01'];
 
 /** Microsoft.ContainerRegistry/registries api-versions (public SDK list; not from a recording). */
 export const DEFAULT_REGISTRY_API_VERSIONS = [
@@ -179,6 +200,8 @@ export const ARM_AUDIENCES = [
   'https://management.azure.com',
 ];
 
+export type SchemaErrorStyle = 'field' | 'arm' | 'problem-details';
+
 export type FilterMode = 'invalid-parameter' | 'internal-error';
 
 export interface ArmOptions {
@@ -197,12 +220,22 @@ export interface ArmOptions {
   locations?: string[];
   lro?: Partial<LroSettings>;
   throttling?: Partial<ThrottleSettings>;
-  /** Executions per page of the list (default 100). */
+  /** Executions per page of the list (default 20, as lists page in the field: azure-cli#31218, #31762). */
   executionsPageSize?: number;
+  /**
+   * Delay before role assignments added later take effect (default 0; seedDefault's role is in effect at once).
+   * Meanwhile ARM answers 403 AuthorizationFailed and ACR's token exchange 401.
+   */
+  rolePropagationMs?: number;
+  /** Items per page of the other lists: jobs, registries, generic resources (default 20). */
+  pageSize?: number;
   /** How `$filter` on the executions list fails (default 'invalid-parameter': 400, seen in 2025). */
   filterMode?: FilterMode;
-  /** Shape of 400 schema errors: 'arm' (default) or the RP's 'problem-details' (RFC 7807, seen live). */
-  schemaErrorStyle?: 'arm' | 'problem-details';
+  /**
+   * Shape of 400 schema errors: 'field' (default): the RP's RFC 7807 problem details for job PUT/PATCH bodies
+   * (microsoft/azure-container-apps#954), ARM's `InvalidRequestContent` for start bodies; or one shape for all.
+   */
+  schemaErrorStyle?: SchemaErrorStyle;
   defaultExecutionScript?: ExecutionScript;
   /** The openapi.json to validate with (default: the shared spec beside the repository). */
   specFile?: string;
@@ -249,8 +282,9 @@ export class Arm {
   executionsPageSize: number;
   /** How many executions of a Schedule or Event job the list shows (the newest; default 100, as documented). */
   executionHistoryLimit = 100;
+  pageSize: number;
   filterMode: FilterMode;
-  schemaErrorStyle: 'arm' | 'problem-details';
+  schemaErrorStyle: SchemaErrorStyle;
   defaultExecutionScript: ExecutionScript;
   readonly spec: OpenApiSpec;
   readonly throttle: Throttle;
@@ -268,6 +302,8 @@ export class Arm {
   replicaRetentionMs = 60_000;
   readonly jobs = new Map<string, JobRecord>();
   readonly roleAssignments: RoleAssignment[] = [];
+  /** Delay before a role assignment made from now on takes effect (stand-in clock; default 0: at once). */
+  rolePropagationMs: number;
   /** Every long-running operation started, by id. */
   readonly operations = new Map<string, Operation>();
 
@@ -293,9 +329,11 @@ export class Arm {
     this.registryApiVersions = [...(opts.registryApiVersions ?? DEFAULT_REGISTRY_API_VERSIONS)];
     this.locations = [...(opts.locations ?? DEFAULT_LOCATIONS)];
     this.lro = { ...DEFAULT_LRO, ...opts.lro };
-    this.executionsPageSize = opts.executionsPageSize ?? 100;
+    this.executionsPageSize = opts.executionsPageSize ?? 20;
+    this.pageSize = opts.pageSize ?? 20;
+    this.rolePropagationMs = opts.rolePropagationMs ?? 0;
     this.filterMode = opts.filterMode ?? 'invalid-parameter';
-    this.schemaErrorStyle = opts.schemaErrorStyle ?? 'arm';
+    this.schemaErrorStyle = opts.schemaErrorStyle ?? 'field';
     this.defaultExecutionScript = opts.defaultExecutionScript ?? { ...DEFAULT_SCRIPT };
     this.spec = opts.specFile ? new OpenApiSpec(opts.specFile) : sharedSpec();
     this.throttle = new Throttle(this.clock, opts.throttling);
@@ -417,7 +455,12 @@ export class Arm {
 
   /** Whether a principal (object id) may do `action` at `scope` (for the other hosts' authorization). */
   isAuthorized(principal: { oid: string; appid: string }, action: string, scope: string): boolean {
-    return isAuthorized(this.roleAssignments, principal, action, scope);
+    return isAuthorized(this.effectiveRoleAssignments(), principal, action, scope);
+  }
+
+  /** The role assignments in effect now: those still propagating (`effectiveAt` ahead) are not. */
+  effectiveRoleAssignments(now = this.clock()): RoleAssignment[] {
+    return this.roleAssignments.filter((a) => a.effectiveAt === undefined || a.effectiveAt <= now);
   }
 
   /**
@@ -432,8 +475,15 @@ export class Arm {
     return now - (st.endMs ?? now) <= this.replicaRetentionMs;
   }
 
-  addRoleAssignment(input: RoleAssignmentInput): RoleAssignment {
+  /**
+   * Assigns a role. It takes effect `propagationMs` later (default `rolePropagationMs`): until then ARM answers
+   * 403 and the ACR token exchange 401, as after a real grant (Azure/acr#723; learn.microsoft.com: "up to 10
+   * minutes").
+   */
+  addRoleAssignment(input: RoleAssignmentInput & { propagationMs?: number }): RoleAssignment {
     const a = makeAssignment(input, `${input.scope}/providers/Microsoft.Authorization/roleAssignments/${guid()}`);
+    const delay = input.propagationMs ?? this.rolePropagationMs;
+    if (delay > 0) a.effectiveAt = this.clock() + delay;
     this.roleAssignments.push(a);
     return a;
   }
@@ -489,7 +539,7 @@ export class Arm {
     return inspectJob(this, rec);
   }
 
-  /** The job as GET shows it at the newest api-version, with secret values (never on the wire). */
+  /** The job as GET shows it at INSPECT_API_VERSION (2026-07-01), with secret values (never on the wire). */
   getJob(resourceGroup: string, name: string): JsonObject | undefined {
     const rec = this.jobs.get(key(resourceGroup, name));
     return rec ? inspectJob(this, rec) : undefined;
@@ -533,8 +583,8 @@ export class Arm {
     this.defaultExecutionScript = { ...script };
   }
 
-  /** Executions of a job, newest first, as the list shows them at `apiVersion` (default the newest). */
-  listExecutions(resourceGroup: string, jobName: string, apiVersion = this.newestApiVersion()): JsonObject[] {
+  /** Executions of a job, newest first, as the list shows them at `apiVersion` (default the spec's, 2026-07-01). */
+  listExecutions(resourceGroup: string, jobName: string, apiVersion = INSPECT_API_VERSION): JsonObject[] {
     runSchedules(this);
     const rec = this.jobs.get(key(resourceGroup, jobName));
     if (!rec) return [];
@@ -546,7 +596,7 @@ export class Arm {
     resourceGroup: string,
     jobName: string,
     execName: string,
-    apiVersion = this.newestApiVersion(),
+    apiVersion = INSPECT_API_VERSION,
   ): JsonObject | undefined {
     runSchedules(this);
     const e = findExecution(this, resourceGroup, jobName, execName);
@@ -614,7 +664,10 @@ export class Arm {
       const scope = route.scope
         ? route.scope(params)
         : url.pathname.replace(/\/$/, '').replace(/\/providers\/[^/]+\/[^/]+$/i, '');
-      if (route.action !== undefined && !isAuthorized(this.roleAssignments, principal, route.action, scope)) {
+      if (
+        route.action !== undefined &&
+        !isAuthorized(this.effectiveRoleAssignments(), principal, route.action, scope)
+      ) {
         throw errors.authorizationFailed(principal.appid, principal.oid, route.action, printedScope(scope));
       }
       headers['x-ms-operation-identifier'] = `tenantId=${principal.tid},objectId=${principal.oid}/eastus/${guid()}`;

@@ -11,8 +11,9 @@ export interface RoleDefinition {
 
 /**
  * A few built-in roles. Owner, Contributor and Reader are the real definitions' control-plane parts;
- * "Container Apps Jobs Operator" is an approximation (read jobs and environments, start/stop executions,
- * list secrets) — see README.
+ * "Container Apps Jobs Operator" is an approximation (read jobs, their executions (the `jobs/ * /read` wildcard covers the real
+ * `jobs/execution/read` and `jobs/executions/read`) and environments, start, stop one execution
+ * (`jobs/stop/execution/action`) or all (`jobs/stop/action`), list secrets) — see README.
  */
 export const BUILTIN_ROLES: Record<string, RoleDefinition> = {
   Owner: { actions: ['*'] },
@@ -39,6 +40,7 @@ export const BUILTIN_ROLES: Record<string, RoleDefinition> = {
       'Microsoft.App/jobs/*/read',
       'Microsoft.App/jobs/start/action',
       'Microsoft.App/jobs/stop/action',
+      'Microsoft.App/jobs/stop/execution/action',
       'Microsoft.App/jobs/listSecrets/action',
       'Microsoft.App/managedEnvironments/read',
       'Microsoft.App/managedEnvironments/*/read',
@@ -81,6 +83,8 @@ export interface RoleAssignment {
   roleName: string;
   actions: string[];
   notActions: string[];
+  /** Stand-in clock time the assignment takes effect (propagation); absent: at once. */
+  effectiveAt?: number;
 }
 
 function patternToRegExp(pattern: string): RegExp {

@@ -134,12 +134,19 @@ export const errors = {
     ),
   notFoundRoute: (path: string): ArmError =>
     new ArmError(404, 'NotFound', `No HTTP resource was found that matches the request URI '${path}'.`),
-  // azure helper: the jobs wording, as recorded in hashicorp/terraform-provider-azurerm#31796 (field evidence).
+  /** hashicorp/terraform-provider-azurerm#31796 (a job PATCH during its create). */
   conflictInProgress: (name: string, operationId = ''): ArmError =>
     new ArmError(
       409,
       'ContainerAppsJobOperationInProgress',
-      `Cannot modify a container apps job '${name}' because there is an active provisioning operation in progress. OperationId: '${operationId}'`,
+      `Cannot modify a container apps job '${name}' because there is an active provisioning operation in progress. OperationId: '${operationId}'.`,
+    ),
+  /** Guess: no public source shows what a start of a suspended job answers. */
+  jobSuspended: (name: string): ArmError =>
+    new ArmError(
+      400,
+      'ContainerAppsJobSuspended',
+      `Cannot start an execution of container apps job '${name}' because the job is suspended. Resume the job first.`,
     ),
   throttled: (kind: string, sub: string, actor: string, retryAfterSec: number): ArmError =>
     new ArmError(

@@ -63,6 +63,12 @@ export interface ExecutionScript {
   pullBackoffMs?: number;
   /** The last try is killed for memory (exit code 137, OOMKilled) instead of exiting. */
   oomKilled?: boolean;
+  /**
+   * The service reports status `Unknown` (an enum value of the spec; never seen in a recording) from `afterMs` after
+   * creation (default 0) for `forMs` (default: for good), without `endTime`; the execution itself runs on, and
+   * shows its real status after the window. A stop ends the window.
+   */
+  unknown?: { afterMs?: number; forMs?: number };
 }
 
 export const DEFAULT_SCRIPT: Required<Pick<ExecutionScript, 'durationMs' | 'outcome' | 'processingMs'>> = {
@@ -314,6 +320,9 @@ export function containerNames(template: JsonObject): string[] {
   return objects(template.containers).map((c) => String(c.name ?? ''));
 }
 
+/** The version the inspection helpers (`arm.getJob`, `listExecutions`, `getExecution`) show: the spec's, the fullest. */
+export const INSPECT_API_VERSION = '2026-07-01';
+
 /** Whether an api-version carries `detailedStatus`, `reason` and `message` on executions. */
 export function hasDetailedStatus(apiVersion: string): boolean {
   const date = apiVersion.slice(0, 10);
@@ -321,11 +330,21 @@ export function hasDetailedStatus(apiVersion: string): boolean {
   return date >= '2026-07-01';
 }
 
+/** Whether the service shows the execution as `Unknown` at `now` (script `unknown`; a stop ends it). */
+export function shownUnknown(rec: ExecutionRecord, now: number): boolean {
+  const u = rec.script.unknown;
+  if (!u || (rec.stoppedAt !== undefined && rec.stoppedAt <= now)) return false;
+  const elapsed = now - rec.createdAt;
+  const from = Math.max(0, u.afterMs ?? 0);
+  return elapsed >= from && elapsed < from + (u.forMs ?? Infinity);
+}
+
 /** JobExecution wire JSON at `now` for `apiVersion`. */
 export function executionView(rec: ExecutionRecord, now: number, apiVersion: string): JsonObject {
   const st = executionState(rec, now);
-  const props: JsonObject = { status: st.status, startTime: executionTimestamp(rec.createdAt) };
-  if (st.endMs !== undefined) props.endTime = executionTimestamp(st.endMs);
+  const unknown = shownUnknown(rec, now);
+  const props: JsonObject = { status: unknown ? 'Unknown' : st.status, startTime: executionTimestamp(rec.createdAt) };
+  if (st.endMs !== undefined && !unknown) props.endTime = executionTimestamp(st.endMs);
   props.template = rec.template;
   if (hasDetailedStatus(apiVersion)) {
     props.detailedStatus = { replicas: st.replicas };

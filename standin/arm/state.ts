@@ -72,6 +72,10 @@ export interface JobRecord {
     user: Record<string, { clientId: string; principalId: string }>;
   };
   pendingOp?: Operation;
+  /** `properties.runningState` (shown from api-version 2026-07-01): default Ready; a Suspended job refuses starts. */
+  runningState?: 'Ready' | 'Progressing' | 'Suspended';
+  /** The operation id this job's Location URLs carry (the service reuses one per job, as recorded). */
+  locationOpId?: string;
   executions: ExecutionRecord[];
   /** Scripts for the next executions, consumed in order. */
   scripts: ExecutionScript[];
@@ -81,10 +85,12 @@ export interface JobRecord {
   scheduledRuns?: ScheduledRun[];
 }
 
-export type OperationKind = 'job-put' | 'job-patch' | 'job-delete' | 'start' | 'stop' | 'stop-multiple';
+export type OperationKind =
+  'job-put' | 'job-patch' | 'job-delete' | 'job-suspend' | 'job-resume' | 'start' | 'stop' | 'stop-multiple';
 export type OperationOutcome = 'Succeeded' | 'Failed' | 'Canceled';
 
 export interface Operation {
+  /** Changes once when the job's Location operation id is reused (see locationHeaders). */
   id: string;
   kind: OperationKind;
   /** Normalized location in the operation URLs (eastus). */

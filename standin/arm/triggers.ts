@@ -132,6 +132,8 @@ export function runSchedules(arm: Arm, now = arm.clock()): void {
       due = []; // an expression the stand-in cannot read never fires
     }
     job.scheduledThrough = now;
+    // A suspended job's schedule starts nothing (its due runs pass unstarted; guess: they are not caught up on resume).
+    if (job.runningState === 'Suspended') continue;
     for (const t of due) {
       const { missed, startDelayMs, ...script } = job.scheduledRuns?.shift() ?? { ...arm.defaultExecutionScript };
       if (missed) continue;
@@ -145,6 +147,7 @@ export function triggerEvent(arm: Arm, job: JobRecord, scripts: ExecutionScript[
   const type = triggerTypeOf(configurationOf(job));
   if (type !== 'event')
     throw new Error(`triggerEvent: job ${job.name} has trigger type '${type}'; only Event jobs are started by events`);
+  if (job.runningState === 'Suspended') return []; // a suspended job's scale rule starts nothing
   const list = scripts.length ? scripts : [{ ...arm.defaultExecutionScript }];
   return list.map((s) => createExecution(arm, job, s, arm.clock()));
 }

@@ -89,8 +89,7 @@ export function jobView(job: JobRecord, o: JobViewOptions): JsonObject {
 
   const properties: JsonObject = { provisioningState: job.provisioningState };
   if (o.apiVersion.slice(0, 10) >= '2026-07-01' && !o.apiVersion.endsWith('-preview'))
-    // azure helper: a test may set `runningState` on the job record (e.g. 'Suspended').
-    properties.runningState = (job as { runningState?: string }).runningState ?? 'Ready';
+    properties.runningState = job.runningState ?? 'Ready';
   properties.environmentId = props.environmentId as Json;
   properties.workloadProfileName = orNull(props.workloadProfileName);
   properties.configuration = configuration;

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Arm } from '../arm.ts';
-import { ArmError, errors } from '../errors.ts';
+import { errors } from '../errors.ts';
 import {
   type ExecutionRecord,
   type ExecutionScript,
@@ -21,7 +21,7 @@ import type { JobRecord } from '../state.ts';
 import { type JsonObject, armTimestamp, isObj, normalizeLocation } from '../util.ts';
 import { environmentOf, parseBody, requireJob, schemaError } from './jobs.ts';
 import { locationHeaders, startOperation } from './operations.ts';
-import { type Call, JOB, type Reply, type Route, execScope, jobScope, key, r } from './route.ts';
+import { type Call, JOB, type Reply, type Route, execScope, jobScope, key, page, r } from './route.ts';
 
 /** The routes of this module, in matching order. */
 export function executionRoutes(arm: Arm): Route[] {
@@ -58,7 +58,7 @@ export function executionRoutes(arm: Arm): Route[] {
       `${JOB}/executions/{exec}`,
       'Microsoft.App',
       'jobs/executions',
-      'Microsoft.App/jobs/executions/read',
+      'Microsoft.App/jobs/execution/read',
       (c) => getExecutionCall(arm, c),
       execScope,
     ),
@@ -85,7 +85,7 @@ export function executionRoutes(arm: Arm): Route[] {
       `${JOB}/executions/{exec}/stop`,
       'Microsoft.App',
       'jobs/executions',
-      'Microsoft.App/jobs/stop/action',
+      'Microsoft.App/jobs/stop/execution/action',
       (c) => stopExecutionCall(arm, c),
       execScope,
     ),
@@ -103,10 +103,11 @@ export function parallelism(arm: Arm, job: JobRecord): number {
 
 export function startJob(arm: Arm, c: Call): Reply {
   const job = requireJob(arm, c.params);
+  if (job.runningState === 'Suspended') throw errors.jobSuspended(job.name);
   const body = parseBody(arm, c);
   if (body !== undefined && body !== null) {
     const issues = arm.spec.validate('JobExecutionTemplate', body, 'request');
-    if (issues.length > 0) throw schemaError(arm, issues, c.apiVersion);
+    if (issues.length > 0) throw schemaError(arm, issues, c.apiVersion, 'other');
   }
   const override = body === undefined || body === null ? undefined : arm.spec.normalize('JobExecutionTemplate', body);
   const rec = createExecution(
@@ -178,26 +179,9 @@ export function listExecutionsCall(arm: Arm, c: Call): Reply {
   if (c.url.searchParams.has('$filter')) {
     throw arm.filterMode === 'internal-error' ? errors.filterInternalError(c.correlationId) : errors.filterInvalid();
   }
-  const all = listedExecutions(arm, job);
-  let offset = 0;
-  const token = c.url.searchParams.get('$skiptoken');
-  if (token !== null) {
-    try {
-      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
-      offset = typeof parsed.o === 'number' ? parsed.o : 0;
-    } catch {
-      throw new ArmError(400, 'InvalidParameterValue', 'The parameter $skiptoken has an invalid value.');
-    }
-  }
-  const size = Math.max(1, arm.executionsPageSize);
+  // Newest first, as the service answers (not documented: callers should not depend on it).
   const now = arm.clock();
-  const page = all.slice(offset, offset + size).map((e) => executionView(e, now, c.apiVersion));
-  const body: JsonObject = { value: page };
-  if (offset + size < all.length) {
-    const skip = Buffer.from(JSON.stringify({ o: offset + size })).toString('base64url');
-    body.nextLink = `${c.base}${c.url.pathname}?api-version=${encodeURIComponent(c.apiVersion)}&$skiptoken=${skip}`;
-  }
-  return { status: 200, body };
+  return page(c, listedExecutions(arm, job), arm.executionsPageSize, (e) => executionView(e, now, c.apiVersion));
 }
 
 export function findExecution(arm: Arm, rg: string, jobName: string, execName: string): ExecutionRecord | undefined {

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseJsonBody } from '../../common/http.ts';
 import type { Arm } from '../arm.ts';
+import { INSPECT_API_VERSION } from '../executions.ts';
 import { isAuthorized, printedScope } from '../authz.ts';
 import { ArmError, errors } from '../errors.ts';
 import { mergePatch } from '../merge-patch.ts';
@@ -14,7 +15,20 @@ import { type Json, type JsonObject, armTimestamp, clone, guid, isObj, normalize
 import { jobView } from '../views.ts';
 import { locationHeaders, observe, startOperation, statusUrl } from './operations.ts';
 import { requireRg } from './resources.ts';
-import { type Call, JOB, JOB_NAME, type Principal, RG, type Reply, type Route, S, jobScope, key, r } from './route.ts';
+import {
+  type Call,
+  JOB,
+  JOB_NAME,
+  type Principal,
+  RG,
+  type Reply,
+  type Route,
+  S,
+  jobScope,
+  key,
+  page,
+  r,
+} from './route.ts';
 
 /** The routes of this module, in matching order. */
 export function jobRoutes(arm: Arm): Route[] {
@@ -29,6 +43,24 @@ export function jobRoutes(arm: Arm): Route[] {
     r('PUT', JOB, 'Microsoft.App', 'jobs', 'Microsoft.App/jobs/write', (c) => putJob(arm, c), jobScope),
     r('PATCH', JOB, 'Microsoft.App', 'jobs', 'Microsoft.App/jobs/write', (c) => patchJob(arm, c), jobScope),
     r('DELETE', JOB, 'Microsoft.App', 'jobs', 'Microsoft.App/jobs/delete', (c) => deleteJobCall(arm, c), jobScope),
+    r(
+      'POST',
+      `${JOB}/suspend`,
+      'Microsoft.App',
+      'jobs',
+      'Microsoft.App/jobs/suspend/action',
+      (c) => setRunningState(arm, c, 'Suspended'),
+      jobScope,
+    ),
+    r(
+      'POST',
+      `${JOB}/resume`,
+      'Microsoft.App',
+      'jobs',
+      'Microsoft.App/jobs/resume/action',
+      (c) => setRunningState(arm, c, 'Ready'),
+      jobScope,
+    ),
     r(
       'POST',
       `${JOB}/listSecrets`,
@@ -69,7 +101,7 @@ export function view(arm: Arm, job: JobRecord, apiVersion: string): JsonObject {
 export function inspectJob(arm: Arm, job: JobRecord): JsonObject {
   return jobView(job, {
     subscriptionId: arm.subscriptionId,
-    apiVersion: arm.newestApiVersion(),
+    apiVersion: INSPECT_API_VERSION,
     env: environmentOf(arm, job.spec),
     withSecretValues: true,
   });
@@ -77,13 +109,13 @@ export function inspectJob(arm: Arm, job: JobRecord): JsonObject {
 
 export function listJobs(arm: Arm, c: Call): Reply {
   if (c.params.rg !== undefined) requireRg(arm, c.params.rg);
-  const value = [...arm.jobs.values()]
-    .filter((j) => c.params.rg === undefined || j.resourceGroup.toLowerCase() === c.params.rg?.toLowerCase())
-    .map((j) => {
-      if (j.pendingOp) observe(arm, j.pendingOp);
-      return view(arm, j, c.apiVersion);
-    });
-  return { status: 200, body: { value } };
+  const jobs = [...arm.jobs.values()].filter(
+    (j) => c.params.rg === undefined || j.resourceGroup.toLowerCase() === c.params.rg?.toLowerCase(),
+  );
+  return page(c, jobs, arm.pageSize, (j) => {
+    if (j.pendingOp) observe(arm, j.pendingOp);
+    return view(arm, j, c.apiVersion);
+  });
 }
 
 export function getJobCall(arm: Arm, c: Call): Reply {
@@ -102,8 +134,14 @@ export function parseBody(arm: Arm, c: Call): unknown {
   }
 }
 
-export function schemaError(arm: Arm, issues: Issue[], apiVersion: string): ArmError {
-  if (arm.schemaErrorStyle === 'problem-details') {
+/**
+ * The 400 for a body the spec rejects. `field` style (default): RFC 7807 problem details for job PUT/PATCH bodies
+ * (microsoft/azure-container-apps#861, #954: the RP's model binding answers before ARM's shape), ARM's
+ * `InvalidRequestContent` for the other bodies (start).
+ */
+export function schemaError(arm: Arm, issues: Issue[], apiVersion: string, body: 'job' | 'other' = 'job'): ArmError {
+  const style = arm.schemaErrorStyle === 'field' ? (body === 'job' ? 'problem-details' : 'arm') : arm.schemaErrorStyle;
+  if (style === 'problem-details') {
     const errs: Record<string, string[]> = {};
     for (const i of issues) {
       const k = i.kind === 'unknown' ? '$' : `$.${i.path}`;
@@ -294,7 +332,7 @@ export function putJob(arm: Arm, c: Call): Reply {
   const env = semanticChecks(arm, normalized, existing);
   // ARM's linked access check: creating a job in an environment needs join/action on the environment.
   const join = 'Microsoft.App/managedEnvironments/join/action';
-  if (!isAuthorized(arm.roleAssignments, c.principal, join, env.id)) {
+  if (!isAuthorized(arm.effectiveRoleAssignments(), c.principal, join, env.id)) {
     throw errors.linkedAuthorizationFailed(
       c.principal.appid,
       c.principal.oid,
@@ -377,7 +415,7 @@ export function patchJob(arm: Arm, c: Call): Reply {
   });
   op.result = (v) => ({ status: 200, body: view(arm, job, v) });
   job.pendingOp = op;
-  return { status: 202, headers: locationHeaders(arm, c, op) };
+  return { status: 202, headers: locationHeaders(arm, c, op, job) };
 }
 
 export function deleteJobCall(arm: Arm, c: Call): Reply {
@@ -397,7 +435,27 @@ export function deleteJobCall(arm: Arm, c: Call): Reply {
   });
   op.result = () => ({ status: 200 });
   job.pendingOp = op;
-  return { status: 202, headers: locationHeaders(arm, c, op) };
+  return { status: 202, headers: locationHeaders(arm, c, op, job) };
+}
+
+/**
+ * POST .../suspend and .../resume (2026-07-01): the running state changes at once; the answer is the spec's LRO
+ * (202 + Azure-AsyncOperation, final state the job). Guesses: the 404 below 2026-07-01, the immediate change.
+ */
+export function setRunningState(arm: Arm, c: Call, state: 'Ready' | 'Suspended'): Reply {
+  if (c.apiVersion.slice(0, 10) < '2026-07-01' || c.apiVersion.endsWith('-preview'))
+    throw errors.notFoundRoute(c.url.pathname);
+  const job = requireJob(arm, c.params);
+  ensureNotBusy(arm, job);
+  job.runningState = state;
+  touch(arm, job, c.principal);
+  const kind = state === 'Suspended' ? 'job-suspend' : 'job-resume';
+  const region = typeof job.spec.location === 'string' ? job.spec.location : '';
+  const op = startOperation(arm, kind, job.id, region);
+  op.result = (v) => ({ status: 200, body: view(arm, job, v) });
+  job.pendingOp = op;
+  const location = locationHeaders(arm, c, op, job);
+  return { status: 202, headers: { 'azure-asyncoperation': statusUrl(arm, c, op), ...location } };
 }
 
 export function listSecrets(arm: Arm, c: Call): Reply {

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Arm } from '../arm.ts';
 import { ArmError } from '../errors.ts';
-import type { Operation, OperationKind } from '../state.ts';
+import type { JobRecord, Operation, OperationKind } from '../state.ts';
 import { type JsonObject, armTimestamp, dotnetTicks, guid, normalizeLocation } from '../util.ts';
 import { type Call, type Reply, type Route, S, r } from './route.ts';
 
@@ -56,7 +56,7 @@ export function startOperation(
     startedAt: arm.clock(),
     observed: 0,
     inProgressPolls: Math.max(0, arm.lro.inProgressPolls),
-    durationMs: Math.max(0, arm.lro.durationMs),
+    durationMs: Math.max(0, arm.lro.durationMs + Math.floor(Math.random() * Math.max(0, arm.lro.durationJitterMs))),
     outcome,
     ...(outcome !== 'Succeeded' && error ? { error } : {}),
     errorStatus: 400,
@@ -103,7 +103,19 @@ export function resultUrl(arm: Arm, c: Call, op: Operation): string {
   return u.toString();
 }
 
-export function locationHeaders(arm: Arm, c: Call, op: Operation): Record<string, string> {
+/**
+ * `Location` (+ `Retry-After` when set) of a 202. With `job`, the operation takes the id of the job's earlier
+ * Location operations: the service reuses one operation id per job in these URLs (R3, field-evidence.md).
+ */
+export function locationHeaders(arm: Arm, c: Call, op: Operation, job?: JobRecord): Record<string, string> {
+  if (job) {
+    if (job.locationOpId === undefined) job.locationOpId = op.id;
+    else if (job.locationOpId !== op.id) {
+      arm.operations.delete(op.id);
+      op.id = job.locationOpId;
+      arm.operations.set(op.id, op);
+    }
+  }
   const h: Record<string, string> = { location: resultUrl(arm, c, op) };
   if (arm.lro.retryAfterSec !== null) h['retry-after'] = String(arm.lro.retryAfterSec);
   return h;

@@ -4,11 +4,11 @@
  */
 import type { Arm } from '../arm.ts';
 import { isAuthorized } from '../authz.ts';
-import { errors } from '../errors.ts';
+import { ArmError, errors } from '../errors.ts';
 import type { RegistryRecord, ResourceGroupRecord } from '../state.ts';
-import type { JsonObject } from '../util.ts';
+import { type JsonObject, normalizeLocation } from '../util.ts';
 import { environmentView, registryView, resourceGroupView } from '../views.ts';
-import { type Call, RG, type Reply, type Route, S, key, r } from './route.ts';
+import { type Call, RG, type Reply, type Route, S, key, page, r } from './route.ts';
 
 /** The routes of this module, in matching order. */
 export function resourceRoutes(arm: Arm): Route[] {
@@ -68,8 +68,6 @@ export function resourceRoutes(arm: Arm): Route[] {
       'Microsoft.App/managedEnvironments/read',
       (c) => getEnvironment(arm, c),
     ),
-    // azure helper: the generic resource list, filtered by what the caller may read (as `az acr show` uses it)
-    r('GET', `${S}/resources`, 'Microsoft.Resources', 'resources', undefined, (c) => listResources(arm, c)),
     r(
       'GET',
       `${S}/providers/Microsoft.ContainerRegistry/registries`,
@@ -78,6 +76,8 @@ export function resourceRoutes(arm: Arm): Route[] {
       'Microsoft.ContainerRegistry/registries/read',
       (c) => listRegistries(arm, c),
     ),
+    // The generic resource list (what `az acr show` and the action use to find a registry), RBAC-filtered.
+    r('GET', `${S}/resources`, 'Microsoft.Resources', 'resources', undefined, (c) => listResources(arm, c)),
     r(
       'GET',
       `${RG}/providers/Microsoft.ContainerRegistry/registries`,
@@ -106,53 +106,6 @@ export function resourceRoutes(arm: Arm): Route[] {
   ];
 }
 
-/** azure helper: page size of the generic resource list (`GET /subscriptions/{s}/resources`), nextLink/$skiptoken. */
-export const resourcesPaging = { pageSize: 1000 };
-
-/**
- * azure helper: `GET /subscriptions/{s}/resources[?$filter=resourceType eq '…']`: the registries, environments and
- * jobs the caller may read (each by its type's read action at the resource's own scope), as ARM filters by RBAC
- * rather than refusing the list. Only the resourceType filter is understood.
- */
-export function listResources(arm: Arm, c: Call): Reply {
-  const filter = c.url.searchParams.get('$filter') ?? '';
-  const wanted = /resourceType eq '([^']*)'/i.exec(filter)?.[1]?.toLowerCase();
-  const all: { id: string; name: string; type: string; location: string }[] = [
-    ...[...arm.registries.values()].map((x) => ({
-      id: x.id,
-      name: x.name,
-      type: 'Microsoft.ContainerRegistry/registries',
-      location: x.location,
-    })),
-    ...[...arm.environments.values()].map((x) => ({
-      id: x.id,
-      name: x.name,
-      type: 'Microsoft.App/managedEnvironments',
-      location: x.location,
-    })),
-    ...[...arm.jobs.values()].map((x) => ({
-      id: x.id,
-      name: x.name,
-      type: 'Microsoft.App/jobs',
-      location: typeof x.spec.location === 'string' ? x.spec.location : '',
-    })),
-  ];
-  const visible = all.filter(
-    (x) =>
-      (wanted === undefined || x.type.toLowerCase() === wanted) &&
-      isAuthorized(arm.roleAssignments, c.principal, `${x.type}/read`, x.id),
-  );
-  const skip = Number(c.url.searchParams.get('$skiptoken') ?? '0') || 0;
-  const size = Math.max(1, resourcesPaging.pageSize);
-  const body: JsonObject = { value: visible.slice(skip, skip + size) };
-  if (skip + size < visible.length) {
-    const q = new URLSearchParams({ 'api-version': c.apiVersion, $skiptoken: String(skip + size) });
-    if (filter) q.set('$filter', filter);
-    body.nextLink = `${c.base}${c.url.pathname}?${q.toString()}`;
-  }
-  return { status: 200, body };
-}
-
 export function subscriptionView(arm: Arm): JsonObject {
   return {
     id: `/subscriptions/${arm.subscriptionId}`,
@@ -179,7 +132,12 @@ export function requireRg(arm: Arm, name: string): ResourceGroupRecord {
 export function listResourceGroups(arm: Arm, c: Call): Reply {
   const value = [...arm.resourceGroups.values()]
     .filter((rg) =>
-      isAuthorized(arm.roleAssignments, c.principal, 'Microsoft.Resources/subscriptions/resourceGroups/read', rg.id),
+      isAuthorized(
+        arm.effectiveRoleAssignments(),
+        c.principal,
+        'Microsoft.Resources/subscriptions/resourceGroups/read',
+        rg.id,
+      ),
     )
     .map(resourceGroupView);
   return { status: 200, body: { value } };
@@ -194,7 +152,7 @@ export function listWorkspaces(arm: Arm, c: Call): Reply {
   const value = [...arm.workspaces.values()]
     .filter((w) => rg === undefined || w.resourceGroup.toLowerCase() === rg)
     .filter((w) =>
-      isAuthorized(arm.roleAssignments, c.principal, 'Microsoft.OperationalInsights/workspaces/read', w.id),
+      isAuthorized(arm.effectiveRoleAssignments(), c.principal, 'Microsoft.OperationalInsights/workspaces/read', w.id),
     )
     .map((w) => ({
       id: w.id,
@@ -231,10 +189,72 @@ export function getEnvironment(arm: Arm, c: Call): Reply {
 
 export function listRegistries(arm: Arm, c: Call): Reply {
   if (c.params.rg !== undefined) requireRg(arm, c.params.rg);
-  const value = [...arm.registries.values()]
-    .filter((r) => c.params.rg === undefined || r.resourceGroup.toLowerCase() === c.params.rg?.toLowerCase())
-    .map(registryView);
-  return { status: 200, body: { value } };
+  const regs = [...arm.registries.values()].filter(
+    (r) => c.params.rg === undefined || r.resourceGroup.toLowerCase() === c.params.rg?.toLowerCase(),
+  );
+  return page(c, regs, arm.pageSize, registryView);
+}
+
+/** A resource as the generic list shows it. */
+interface GenericResource {
+  id: string;
+  name: string;
+  type: string;
+  location: string;
+  tags?: Record<string, string>;
+}
+
+/**
+ * `GET /subscriptions/{s}/resources[?$filter=resourceType eq '…']`: every registry, environment, job and workspace
+ * the caller may read (`<type>/read` at the resource: ARM filters the list by RBAC instead of refusing it), in pages
+ * of `arm.pageSize`. Filters other than one `resourceType eq '…'` are 400 InvalidFilterInQueryString (guess: the
+ * stand-in understands only that one).
+ */
+export function listResources(arm: Arm, c: Call): Reply {
+  const filter = c.url.searchParams.get('$filter');
+  let wanted: string | undefined;
+  if (filter !== null && filter.trim() !== '') {
+    const m = /^\s*resourceType\s+eq\s+'([^']*)'\s*$/i.exec(filter);
+    if (!m)
+      throw new ArmError(
+        400,
+        'InvalidFilterInQueryString',
+        `Invalid $filter '${filter}' specified in the query string.`,
+      );
+    wanted = (m[1] as string).toLowerCase();
+  }
+  const all: GenericResource[] = [
+    ...[...arm.registries.values()].map((x) => ({
+      id: x.id,
+      name: x.name,
+      type: 'Microsoft.ContainerRegistry/registries',
+      location: x.location,
+    })),
+    ...[...arm.environments.values()].map((x) => ({
+      id: x.id,
+      name: x.name,
+      type: 'Microsoft.App/managedEnvironments',
+      location: normalizeLocation(x.location),
+    })),
+    ...[...arm.jobs.values()].map((x) => ({
+      id: x.id,
+      name: x.name,
+      type: 'Microsoft.App/jobs',
+      location: normalizeLocation(typeof x.spec.location === 'string' ? x.spec.location : ''),
+    })),
+    ...[...arm.workspaces.values()].map((x) => ({
+      id: x.id,
+      name: x.name,
+      type: 'Microsoft.OperationalInsights/workspaces',
+      location: x.location,
+    })),
+  ];
+  const visible = all.filter(
+    (x) =>
+      (wanted === undefined || x.type.toLowerCase() === wanted) &&
+      isAuthorized(arm.effectiveRoleAssignments(), c.principal, `${x.type}/read`, x.id),
+  );
+  return page(c, visible, arm.pageSize, (x) => x);
 }
 
 export function requireRegistry(arm: Arm, p: Record<string, string>): RegistryRecord {

@@ -3,6 +3,8 @@
  * route patterns and the RBAC scopes routes are authorized at.
  */
 
+import { ArmError } from '../errors.ts';
+
 export interface Principal {
   oid: string;
   appid: string;
@@ -85,4 +87,35 @@ export function r(
     ...(scope ? { scope } : {}),
     handler,
   };
+}
+
+/**
+ * One page of a list, as ARM pages: `{ value, nextLink? }`, the next page's link carrying the call's query (its
+ * `$filter`, api-version) and a `$skiptoken`. A bad `$skiptoken` is 400 InvalidParameterValue.
+ */
+export function page<T>(c: Call, items: T[], size: number, show: (item: T) => unknown): Reply {
+  let offset = 0;
+  const token = c.url.searchParams.get('$skiptoken');
+  if (token !== null) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    const o = (parsed as { o?: unknown } | undefined)?.o;
+    if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) {
+      throw new ArmError(400, 'InvalidParameterValue', 'The parameter $skiptoken has an invalid value.');
+    }
+    offset = o;
+  }
+  const n = Math.max(1, Math.floor(size));
+  const body: { value: unknown[]; nextLink?: string } = { value: items.slice(offset, offset + n).map(show) };
+  if (offset + n < items.length) {
+    const q = new URLSearchParams(c.url.searchParams);
+    q.delete('$skiptoken');
+    const next = Buffer.from(JSON.stringify({ o: offset + n })).toString('base64url');
+    body.nextLink = `${c.base}${c.url.pathname}?${q.toString()}&$skiptoken=${next}`;
+  }
+  return { status: 200, body };
 }
