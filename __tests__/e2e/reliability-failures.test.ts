@@ -55,16 +55,22 @@ describe('faults', () => {
     expect(r.errors[0]).toMatch(/quota exceeded in region/);
   });
 
-  it('falls back to a supported api-version and warns once', async () => {
+  it('falls back to a supported api-version: one line from the default, a warning from a version the user asked for', async () => {
     const job = await newJob();
     bed.standIn.arm.setApiVersions(['2023-11-02-preview', '2024-03-01', '2025-01-01', '2025-07-01', '2026-01-01']);
     try {
       bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, job, { durationMs: 500 });
-      const r = await bed.run({ 'job-name': job, 'image-tag': 'v4', start: 'true' });
-      expect(r.errors).toEqual([]);
-      expect(r.warnings.filter((w) => /^Azure does not support .* api-version/.test(w))).toEqual([
+      const asked = await bed.run({ 'job-name': job, 'api-version': '2026-07-01', tags: 'team=data' });
+      expect(asked.errors).toEqual([]);
+      expect(asked.warnings.filter((w) => /^Azure does not support .* api-version/.test(w))).toEqual([
         "Azure does not support Microsoft.App api-version 2026-07-01 here; using 2026-01-01 instead (set input 'api-version' to choose).",
       ]);
+      const r = await bed.run({ 'job-name': job, 'image-tag': 'v4', start: 'true' });
+      expect(r.errors).toEqual([]);
+      expect(r.warnings.filter((w) => /api-version/.test(w))).toEqual([]);
+      expect(
+        r.stdout.split('\n').filter((l) => l.startsWith('Azure does not support Microsoft.App api-version 2026-07-01')),
+      ).toHaveLength(1);
       // (the log stream's getAuthToken and replicas calls use their own preview version, as the Azure CLI does)
       const jobCalls = r.arm.slice(1).filter((q) => !/\/(getAuthToken|replicas)$|OperationalInsights/i.test(q.path));
       const versions = new Set(jobCalls.map((q) => q.query['api-version']));

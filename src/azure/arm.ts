@@ -454,9 +454,11 @@ export function createJobApi(options: AzureClientOptions): JobApi {
     } catch (error) {
       const next = fallbackApiVersion(error, apiVersion);
       if (!next) throw error;
-      options.warn?.(
-        `Azure does not support Microsoft.App api-version ${apiVersion} here; using ${next} instead (set input 'api-version' to choose).`,
-      );
+      // Many regions lag the newest version: falling back from the default is routine (one line); from a version
+      // the user asked for, it is worth a warning.
+      const said = `Azure does not support Microsoft.App api-version ${apiVersion} here; using ${next} instead (set input 'api-version' to choose).`;
+      if (options.apiVersion === undefined) options.info?.(said);
+      else options.warn?.(said);
       apiVersion = next;
       connect();
       return call();
