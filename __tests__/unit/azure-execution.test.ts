@@ -4,7 +4,7 @@
  * api-version 2026-07-01: the exit code comes from the system events).
  */
 import { describe, expect, it } from 'vitest';
-import { exitFromEvents, startExecution, watchExecution } from '../../src/execution/execution.ts';
+import { exitFromEvents, exitInfo, startExecution, watchExecution } from '../../src/execution/execution.ts';
 import { FakeClock, FakeJobApi } from '../../test-support/fakes.ts';
 
 function setup() {
@@ -69,5 +69,13 @@ describe('exit code without detailedStatus', () => {
     expect(exitFromEvents(events)).toEqual({ exitCode: 3, exitFrom: 'job-abc-r2/main' });
     expect(exitFromEvents(events.slice(0, 1))).toEqual({ exitCode: 0, exitFrom: 'job-abc-r1/main' });
     expect(exitFromEvents([{ message: 'Pulling image' }])).toEqual({});
+  });
+});
+
+describe('exit code without detailedStatus (api-versions before 2026-07-01)', () => {
+  it('is 0 for a Succeeded execution (the platform requires every container to exit 0) and unknown otherwise', () => {
+    expect(exitInfo({ status: 'Succeeded' } as never)).toEqual({ exitCode: 0 });
+    expect(exitInfo({ status: 'Failed' } as never)).toEqual({});
+    expect(exitInfo({ status: 'Running' } as never)).toEqual({});
   });
 });

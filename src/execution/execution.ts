@@ -92,7 +92,10 @@ export function exitInfo(execution: JobExecution | undefined): { exitCode?: numb
       zero ??= { exitCode: 0, exitFrom: from };
     }
   }
-  return zero ?? {};
+  if (zero) return zero;
+  // Without detailedStatus (api-versions before 2026-07-01): a Succeeded execution is one whose containers all
+  // exited with 0, which is what the platform requires to call it Succeeded.
+  return execution?.status?.toLowerCase() === 'succeeded' ? { exitCode: 0 } : {};
 }
 
 /**
