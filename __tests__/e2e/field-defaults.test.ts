@@ -89,3 +89,26 @@ describe('an execution Azure reports as Unknown for a while', () => {
     expect(bed.standIn.arm.listExecutions(bed.world.resourceGroup, job)).toHaveLength(1);
   }, 60_000);
 });
+
+describe('a long-running operation without Retry-After (as recorded since 2024)', () => {
+  it('is polled with a backoff (1, 2, 4 … s), not every second, and the update completes', async () => {
+    const job = `fd-job-${++seq}`;
+    expect((await bed.run({ 'job-name': job, environment: bed.world.environment, image: IMAGE })).errors).toEqual([]);
+    bed.standIn.arm.setLro({ durationMs: 6500, inProgressPolls: 0, retryAfterSec: null });
+    try {
+      const r = await bed.run({ 'job-name': job, tags: 'team=data' });
+      expect(r.errors).toEqual([]);
+      expect(r.outputs['job-operation']).toBe('updated');
+      const patch = r.arm.findIndex((q) => q.method === 'PATCH' && q.status === 202);
+      expect(patch).toBeGreaterThanOrEqual(0);
+      const polls = r.arm
+        .slice(patch + 1)
+        .filter((q) => q.method === 'GET' && /OperationResults|operationStatuses/i.test(q.path));
+      // 6.5 s of provisioning: polled at about 1, 3 and 7 s; one poll a second would have taken seven.
+      expect(polls.length).toBeGreaterThanOrEqual(2);
+      expect(polls.length).toBeLessThanOrEqual(4);
+    } finally {
+      bed.standIn.arm.setLro({ durationMs: 1000, inProgressPolls: 2 });
+    }
+  }, 60_000);
+});
