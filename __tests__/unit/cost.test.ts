@@ -47,7 +47,9 @@ describe('executionUsage', () => {
     expect(
       executionUsage({ durationSec: 10, containers: [{ resources: { cpu: 0.5, memory: 'much' } }] }),
     ).toBeUndefined();
-    expect(executionUsage({ durationSec: NaN, containers: [{ resources: { cpu: 1, memory: '1Gi' } }] })).toBeUndefined();
+    expect(
+      executionUsage({ durationSec: NaN, containers: [{ resources: { cpu: 1, memory: '1Gi' } }] }),
+    ).toBeUndefined();
     expect(executionUsage({ durationSec: 10, containers: [] })).toBeUndefined();
   });
 });
