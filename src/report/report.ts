@@ -7,6 +7,9 @@ import type { JobOperation } from '../job/deploy.js';
 import type { OutcomeStatus } from '../execution/execution.js';
 import { capLine, fenceFor, markdownText, utf8Bytes } from '../common/untrusted.js';
 import { historyOutputs, renderHistory, type HistoryReport } from './history.js';
+import type { RunRecord } from '../job/run-record.js';
+import { renderUsage, type Usage } from './cost.js';
+import { renderLastChanged, renderRollback, type RollbackReport } from './record.js';
 
 /**
  * GitHub refuses a step summary over 1 MiB (the step then has none at all): this one stays under 900 KiB.
@@ -49,6 +52,14 @@ export interface Report {
   /** check-since: the executions of the window, judged. */
   history?: HistoryReport;
   failure?: string;
+  /** The run record the job carried when this step read it (which workflow run last changed it). */
+  lastChangedBy?: RunRecord;
+  /** What the finished execution used, and its estimated cost. */
+  usage?: Usage;
+  /** With on-failure: rollback: whether the job was put back, and what or why not. */
+  rollback?: RollbackReport;
+  /** on-failure was rollback: the rolled-back output is always set then. */
+  rollbackAsked?: boolean;
   /** The execution's log: its last lines (secrets already masked) and where to find the rest. */
   logs?: {
     tail: string[];
@@ -86,6 +97,7 @@ export function outputsOf(report: Report): Record<string, string> {
     if (ex.exitCode !== undefined) out['exit-code'] = String(ex.exitCode);
   }
   if (report.history) Object.assign(out, historyOutputs(report.history));
+  if (report.rollbackAsked) out['rolled-back'] = report.rollback?.rolledBack ? 'true' : 'false';
   for (const [k, v] of Object.entries(out)) out[k] = capLine(v, OUTPUT_MAX_CHARS);
   return out;
 }
@@ -159,6 +171,7 @@ function renderWith(report: Report, r: (text: string) => string, changes: Change
   // With a log tail below, the failure's first line is enough (the lines after it are the container's last lines).
   const failure = report.logs?.tail.length ? report.failure?.split('\n')[0] : report.failure;
   if (failure) lines.push(`> **Failed:** ${esc(failure, FAILURE_MAX_CHARS)}`, '');
+  lines.push(...renderRollback(report.rollback, r));
   if (changes.length || changesCut) {
     // A dry run's plan is what the reader came for: shown open.
     const title = report.dryRun
@@ -177,6 +190,8 @@ function renderWith(report: Report, r: (text: string) => string, changes: Change
   }
   for (const n of report.notes ?? []) lines.push(n, '');
   if (report.history) lines.push(...renderHistory(report.history, r));
+  lines.push(...renderLastChanged(report.lastChangedBy, report.operation === 'updated' && !report.dryRun));
+  if (report.usage) lines.push(...renderUsage(report.usage), '');
   const logs = report.logs;
   if (logs) lines.push(...renderLogs(logs, r));
   lines.push(
