@@ -109,9 +109,9 @@ function setup(): { store: Store; input: RollbackInput; clock: FakeClock; log: s
     written,
     patch: RESTORE,
     changes: [
-      { field: 'image', from: 'acr.example/app:1', to: 'acr.example/app:2' },
-      { field: 'env MODE', from: 'full', to: undefined },
-      { field: 'secret api-key', from: '(set)', to: '(new value)' },
+      { field: 'template.containers[main].image', from: 'acr.example/app:1', to: 'acr.example/app:2' },
+      { field: 'template.containers[main].env[MODE]', from: 'full', to: undefined },
+      { field: 'configuration.secrets[api-key]', from: '(set)', to: '(new value)' },
     ],
     secretsWritten: SECRETS_WRITTEN,
     extraTags: { 'github-run': 'https://github.com/o/r/actions/runs/2' },
@@ -229,11 +229,18 @@ describe('describeRestored', () => {
   it('says what each setting gets back, secrets by name only, added settings as removed', () => {
     expect(
       describeRestored([
-        { field: 'image', from: 'a:1', to: 'a:2' },
-        { field: 'env NEW', to: 'x' },
-        { field: 'secret s', from: '(set)', to: '(new value)' },
-        { field: 'tag team', from: 'data', to: 'ml' },
+        { field: 'configuration.triggerType', from: 'Manual', to: 'Schedule' },
+        { field: 'configuration.secrets[api-key]', from: '(set)', to: '(new value)' },
+        { field: 'configuration.secrets[new-one]', to: '(new value)' },
+        { field: 'template.containers[main].image', from: 'a:1', to: 'a:2' },
+        { field: 'template.containers[main].env[MODE]', from: 'full', to: 'lite' },
+        { field: 'template.containers[main].env[NEW]', to: '1' },
+        { field: 'template.containers[main].resources.memory', from: '1Gi', to: '2Gi' },
+        { field: 'tags[team]', from: 'data', to: 'ml' },
+        { field: 'identity.type', to: 'SystemAssigned' },
       ]),
-    ).toBe('image a:1, env NEW (removed), secret s, tag team data');
+    ).toBe(
+      'trigger Manual, secret api-key, secret new-one (removed), image a:1, env MODE=full, env NEW (removed), memory 1Gi, tag team=data, identity.type (removed)',
+    );
   });
 });

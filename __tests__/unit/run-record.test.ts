@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Job, JobPatchProperties } from '@azure/arm-appcontainers';
+import type { JobApi } from '../../src/azure/arm.ts';
+import { deploy } from '../../src/job/deploy.ts';
+import { baseConfig } from '../../test-support/config-fixture.ts';
 import {
   addRunRecord,
   clashingTags,
@@ -84,5 +88,90 @@ describe('recordOnJob', () => {
   it('reads the record an earlier run left', () => {
     expect(recordOnJob(runTags(RECORD))).toEqual(RECORD);
     expect(recordOnJob({ team: 'data' })).toBeUndefined();
+  });
+});
+
+describe('deploy with the run record', () => {
+  const live = (): Job => ({
+    name: 'alice-weather-job',
+    location: 'westeurope',
+    tags: { team: 'data', ...runTags(runRecordOf({ ...CTX, runId: 1, sha: '0ld0ld0' })!) },
+    configuration: {
+      triggerType: 'Manual',
+      replicaTimeout: 300,
+      replicaRetryLimit: 0,
+      manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 },
+    },
+    template: { containers: [{ name: 'main', image: 'mcr.microsoft.com/k8se/quickstart-jobs:1' }] },
+  });
+  function fakeApi(job: Job) {
+    const written: JobPatchProperties[] = [];
+    const created: Job[] = [];
+    const api = {
+      subscriptionId: '00000000-0000-0000-0000-000000000000',
+      listSecrets: () => Promise.resolve([]),
+      getEnvironment: () => Promise.resolve({ location: 'westeurope' }),
+      listRegistries: () => Promise.resolve([]),
+      updateJob: (patch: JobPatchProperties) => {
+        written.push(patch);
+        return Promise.resolve(job);
+      },
+      createJob: (j: Job) => {
+        created.push(j);
+        return Promise.resolve(j);
+      },
+    } as unknown as JobApi;
+    return { api, written, created };
+  }
+  const warnings: string[] = [];
+  const deps = (api: JobApi) => ({
+    api,
+    mask: () => undefined,
+    info: () => undefined,
+    notice: () => undefined,
+    warning: (m: string) => warnings.push(m),
+    record: RECORD,
+  });
+
+  it('writes nothing when only the record differs (another run wrote last)', async () => {
+    const f = fakeApi(live());
+    const r = await deploy(
+      baseConfig({ image: 'mcr.microsoft.com/k8se/quickstart-jobs:1', tags: { team: 'data' } }),
+      live(),
+      deps(f.api),
+    );
+    expect(r.operation).toBe('unchanged');
+    expect(f.written).toEqual([]);
+  });
+
+  it('adds the record to the one PATCH a change makes, keeping the other tags, and restores them on rollback', async () => {
+    const f = fakeApi(live());
+    const r = await deploy(baseConfig({ imageTag: '2' }), live(), deps(f.api));
+    expect(r.operation).toBe('updated');
+    expect(f.written).toHaveLength(1);
+    expect(f.written[0]!.tags).toEqual({ team: 'data', ...runTags(RECORD) });
+    expect(r.changes.map((c) => c.field)).not.toContainEqual(expect.stringMatching(/github/));
+    // The restore puts back the record of the run before.
+    expect(r.restore!.tags).toMatchObject({ 'github-run': 'https://github.com/octo-org/octo-repo/actions/runs/1' });
+  });
+
+  it('keeps the record when the tags input names its keys, and says so', async () => {
+    warnings.length = 0;
+    const f = fakeApi(live());
+    const r = await deploy(baseConfig({ tags: { team: 'ml', 'github-run': 'mine' } }), live(), deps(f.api));
+    expect(r.operation).toBe('updated');
+    expect(f.written[0]!.tags).toEqual({ team: 'ml', ...runTags(RECORD) });
+    expect(warnings).toEqual([expect.stringMatching(/^Tag 'github-run' in input 'tags' is set by the action/)]);
+    expect(r.changes.map((c) => c.field)).toEqual(['tags[team]']);
+  });
+
+  it('puts the record on a job it creates', async () => {
+    const f = fakeApi(live());
+    await deploy(
+      baseConfig({ image: 'mcr.microsoft.com/k8se/quickstart-jobs:1', environment: 'env' }),
+      undefined,
+      deps(f.api),
+    );
+    expect(f.created[0]!.tags).toEqual(runTags(RECORD));
   });
 });

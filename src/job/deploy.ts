@@ -37,6 +37,7 @@ import {
 } from './spec.js';
 import { planRegistry } from './registry.js';
 import { rollbackPatch } from './rollback.js';
+import { addRunRecord, clashingTags, createWithRunRecord, withLiveRecord, type RunRecord } from './run-record.js';
 
 export type JobOperation = 'created' | 'updated' | 'unchanged';
 
@@ -63,6 +64,8 @@ export interface DeployDeps {
   warning(message: string): void;
   /** Milliseconds since the epoch, for the next scheduled runs (default Date.now). */
   now?(): number;
+  /** The workflow run making this deploy: its tags ride on the write (never a write of their own). */
+  record?: RunRecord;
 }
 
 /** The environment's resource ID from a name (in the job's resource group) or an ID. */
@@ -300,6 +303,7 @@ async function placement(
 
 async function create(config: Config, deps: DeployDeps, def: Definition | undefined): Promise<DeployResult> {
   const { envId, location } = await placement(config, deps, def);
+  warnRecordTags(config, deps, def);
   let start = createDefaults(config, def, envId, location);
   if (def) {
     start = applyFile(start, def);
@@ -315,7 +319,7 @@ async function create(config: Config, deps: DeployDeps, def: Definition | undefi
   const changes = describeCreate(desired);
   const image = imageOf(job, config.containerName);
   if (config.dryRun) return { operation: 'created', job: { ...job, name: config.jobName }, changes, image };
-  const created = await deps.api.createJob(job);
+  const created = await deps.api.createJob(createWithRunRecord(job, deps.record));
   return { operation: 'created', job: created, changes, image: imageOf(created, config.containerName) };
 }
 
@@ -364,6 +368,23 @@ function driftNotes(config: Config, def: Definition, changes: Change[]): string[
     : [`Drift corrected: the live job differed from job-yaml file '${file}' in ${owned}; they now match the file.`];
 }
 
+/** Says when the user's tags (input or file) name the run record's keys, which the record sets on every write. */
+function warnRecordTags(config: Config, deps: DeployDeps, def: Definition | undefined): void {
+  if (!deps.record) return;
+  const file = clashingTags(def?.wire.tags as Record<string, unknown> | undefined);
+  const input = clashingTags(config.tags);
+  for (const [keys, where] of [
+    [input, "input 'tags'"],
+    [file, `job-yaml file '${def?.file}'`],
+  ] as const) {
+    if (keys.length) {
+      deps.warning(
+        `Tag${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} in ${where} ${keys.length > 1 ? 'are' : 'is'} set by the action on every write to record the workflow run that made it, so ${keys.length > 1 ? 'they are' : 'it is'} ignored: remove ${keys.length > 1 ? 'them' : 'it'} or use another name.`,
+      );
+    }
+  }
+}
+
 async function update(config: Config, live: Job, deps: DeployDeps, def: Definition | undefined): Promise<DeployResult> {
   if (def?.name && def.name !== config.jobName) {
     deps.warning(
@@ -373,7 +394,10 @@ async function update(config: Config, live: Job, deps: DeployDeps, def: Definiti
   if (!live.configuration)
     throw new ActionError(`Job '${live.name}' as returned by Azure has no configuration; it cannot be updated safely.`);
   warnFixed(config, live, deps, def);
+  warnRecordTags(config, deps, def);
   const { base, fromFile, desired } = await planJob(config, live, jobToWire(live), deps, def);
+  // The run record is not the user's to plan: another run's record is no change, and the inputs cannot remove it.
+  if (desired.tags) desired.tags = withLiveRecord(desired.tags as Record<string, string>, live.tags)!;
   const diff = diffJobs(base, desired, def ? fromFile : undefined);
   const notes = def ? driftNotes(config, def, diff.changes) : undefined;
   const image = (job: Job): string | undefined => imageOf(job, config.containerName);
@@ -388,7 +412,7 @@ async function update(config: Config, live: Job, deps: DeployDeps, def: Definiti
       image: image(planned),
       ...(notes ? { notes } : {}),
     };
-  const patch = wireToPatch(diff.patch);
+  const patch = addRunRecord(wireToPatch(diff.patch), live.tags, deps.record)!;
   const restore = rollbackPatch(wireToJob(base), patch);
   const job = await deps.api.updateJob(patch);
   return { operation: 'updated', job, changes: diff.changes, image: image(job), restore, ...(notes ? { notes } : {}) };

@@ -95,17 +95,37 @@ export function secretDifferences(expected: readonly Secret[], live: readonly Se
 
 const cut = (text: string, max = 80): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
+/** Short names for the change paths of the deploy's diff (`template.containers[main].env[MODE]` → `env MODE`). */
+const LABELS: [RegExp, (m: RegExpExecArray) => string, boolean?][] = [
+  [/^template\.(?:initContainers|containers)\[[^\]]*\]\.image$/, () => 'image'],
+  [/^template\.(?:initContainers|containers)\[[^\]]*\]\.env\[([^\]]*)\]$/, (m) => `env ${m[1]}`, true],
+  [/^template\.(?:initContainers|containers)\[[^\]]*\]\.resources\.(cpu|memory)$/, (m) => m[1]!],
+  [/^template\.(?:initContainers|containers)\[[^\]]*\]\.(command|args)$/, (m) => m[1]!],
+  [/^configuration\.secrets\[([^\]]*)\]$/, (m) => `secret ${m[1]}`],
+  [/^tags\[([^\]]*)\]$/, (m) => `tag ${m[1]}`, true],
+  [/^configuration\.triggerType$/, () => 'trigger'],
+  [/^configuration\.scheduleTriggerConfig\.cronExpression$/, () => 'cron'],
+];
+
 /**
- * What a rollback puts back, for the error line: `image app:1, env API_URL=https://x, secret api-key, tag team`.
+ * What a rollback puts back, for the error line: `image app:1, env MODE=full, secret api-key, tag team=data`.
  * Each setting is named with the value it gets back (removed when the step added it); secrets by name only.
  */
 export function describeRestored(changes: readonly Change[]): string {
   const parts = changes.map((c) => {
-    const field = c.field;
-    if (/^secret\b/i.test(field) || /secret/i.test(c.from ?? '')) return field;
+    let field = c.field;
+    let pair = false;
+    for (const [re, name, isPair] of LABELS) {
+      const m = re.exec(c.field);
+      if (m) {
+        field = name(m);
+        pair = !!isPair;
+        break;
+      }
+    }
+    if (field.startsWith('secret ')) return c.from === undefined ? `${field} (removed)` : field;
     if (c.from === undefined) return `${field} (removed)`;
-    const value = cut(c.from);
-    return field.startsWith('env ') ? `${field}=${value}` : `${field} ${value}`;
+    return pair ? `${field}=${cut(c.from)}` : `${field} ${cut(c.from)}`;
   });
   const shown = parts.slice(0, 12);
   return `${shown.join(', ')}${parts.length > shown.length ? ` and ${parts.length - shown.length} more` : ''}`;
