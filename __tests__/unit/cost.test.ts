@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { executionUsage, formatUsd, memoryGiB, renderUsage, FREE_GRANT, PRICES } from '../../src/report/cost.ts';
+import {
+  executionUsage,
+  formatUsd,
+  memoryGiB,
+  renderUsage,
+  usageOf,
+  FREE_GRANT,
+  PRICES,
+} from '../../src/report/cost.ts';
 
 describe('memoryGiB', () => {
   it('reads the quantities Azure accepts and returns', () => {
@@ -73,5 +81,34 @@ describe('renderUsage', () => {
     expect(formatUsd(0.00123456)).toBe('$0.0012');
     expect(formatUsd(12.345)).toBe('$12.35');
     expect(formatUsd(0)).toBe('$0');
+  });
+});
+
+describe('usageOf', () => {
+  const job = {
+    configuration: {
+      triggerType: 'Schedule',
+      scheduleTriggerConfig: { parallelism: 2 },
+      manualTriggerConfig: { parallelism: 9 },
+    },
+    template: { containers: [{ resources: { cpu: 0.5, memory: '1Gi' } }] },
+  };
+  it("uses the execution's containers (per-execution overrides) and the job trigger's parallelism", () => {
+    const u = usageOf(
+      10,
+      {
+        template: {
+          containers: [{ resources: { cpu: 2, memory: '4Gi' } }],
+          initContainers: [{ resources: { cpu: 0.25, memory: '0.5Gi' } }],
+        },
+      },
+      job,
+    )!;
+    expect(u.vcpuSeconds).toBe(10 * 2.25 * 2);
+    expect(u.gibSeconds).toBe(10 * 4.5 * 2);
+  });
+  it("falls back to the job's containers, and gives nothing without a duration", () => {
+    expect(usageOf(10, undefined, job)!.vcpuSeconds).toBe(10);
+    expect(usageOf(undefined, undefined, job)).toBeUndefined();
   });
 });

@@ -161,7 +161,7 @@ describe('deploy with the run record', () => {
     const r = await deploy(baseConfig({ tags: { team: 'ml', 'github-run': 'mine' } }), live(), deps(f.api));
     expect(r.operation).toBe('updated');
     expect(f.written[0]!.tags).toEqual({ team: 'ml', ...runTags(RECORD) });
-    expect(warnings).toEqual([expect.stringMatching(/^Tag 'github-run' in input 'tags' is set by the action/)]);
+    expect(warnings).toEqual([expect.stringMatching(/^Tags named 'github-run' in input 'tags' are ignored: the action sets them/)]);
     expect(r.changes.map((c) => c.field)).toEqual(['tags[team]']);
   });
 

@@ -54,6 +54,8 @@ export interface DeployResult {
    * before the write), for on-failure: rollback. Holds secret values: never print it.
    */
   restore?: JobPatchProperties;
+  /** After an update that wrote: the PATCH it sent (secret values included: never print it). */
+  written?: JobPatchProperties;
 }
 
 export interface DeployDeps {
@@ -379,7 +381,7 @@ function warnRecordTags(config: Config, deps: DeployDeps, def: Definition | unde
   ] as const) {
     if (keys.length) {
       deps.warning(
-        `Tag${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} in ${where} ${keys.length > 1 ? 'are' : 'is'} set by the action on every write to record the workflow run that made it, so ${keys.length > 1 ? 'they are' : 'it is'} ignored: remove ${keys.length > 1 ? 'them' : 'it'} or use another name.`,
+        `Tags named ${keys.map((k) => `'${k}'`).join(', ')} in ${where} are ignored: the action sets them on every write to record the workflow run that made it; remove them or use other names.`,
       );
     }
   }
@@ -415,5 +417,13 @@ async function update(config: Config, live: Job, deps: DeployDeps, def: Definiti
   const patch = addRunRecord(wireToPatch(diff.patch), live.tags, deps.record)!;
   const restore = rollbackPatch(wireToJob(base), patch);
   const job = await deps.api.updateJob(patch);
-  return { operation: 'updated', job, changes: diff.changes, image: image(job), restore, ...(notes ? { notes } : {}) };
+  return {
+    operation: 'updated',
+    job,
+    changes: diff.changes,
+    image: image(job),
+    restore,
+    written: patch,
+    ...(notes ? { notes } : {}),
+  };
 }

@@ -121,3 +121,46 @@ export function renderUsage(usage: Usage): string[] {
     `The monthly free grant (${FREE_GRANT.vcpuSeconds.toLocaleString('en-US')} vCPU-seconds and ${FREE_GRANT.gibSeconds.toLocaleString('en-US')} GiB-seconds per subscription) is not subtracted; retries and replicas run one after another are not counted.`,
   ];
 }
+
+/** What `usageOf` reads of an execution and its job (the SDK models fit). */
+export interface ExecutionLike {
+  template?: {
+    containers?: { resources?: ContainerResources }[];
+    initContainers?: { resources?: ContainerResources }[];
+  };
+}
+export interface JobLike extends ExecutionLike {
+  configuration?: {
+    triggerType?: string;
+    manualTriggerConfig?: { parallelism?: number };
+    scheduleTriggerConfig?: { parallelism?: number };
+    eventTriggerConfig?: { parallelism?: number };
+  };
+}
+
+/**
+ * The usage of a finished execution: its own template's containers (they carry the per-execution overrides) or
+ * else the job's, and the parallelism of the job's trigger.
+ */
+export function usageOf(
+  durationSec: number | undefined,
+  execution: ExecutionLike | undefined,
+  job: JobLike,
+): Usage | undefined {
+  if (durationSec === undefined) return undefined;
+  const template = execution?.template?.containers?.length ? execution.template : job.template;
+  const conf = job.configuration;
+  const trigger = (conf?.triggerType ?? '').toLowerCase();
+  const block =
+    trigger === 'schedule'
+      ? conf?.scheduleTriggerConfig
+      : trigger === 'event'
+        ? conf?.eventTriggerConfig
+        : conf?.manualTriggerConfig;
+  return executionUsage({
+    durationSec,
+    containers: template?.containers ?? [],
+    initContainers: template?.initContainers ?? [],
+    parallelism: block?.parallelism,
+  });
+}
