@@ -26,6 +26,9 @@ import { diagnose, type Evidence } from '../execution/diagnose.js';
 import { startExecutionLogs, type ExecutionLogs } from '../logs/run.js';
 import { actionsToolkit, type Connection, type Toolkit } from './toolkit.js';
 import { awaitNextExecution, checkWindow } from './history.js';
+import { recordOnJob, runRecordOf, type RunRecord } from '../job/run-record.js';
+import { usageOf } from '../report/cost.js';
+import { rollbackAfterFailure, rollbackDue } from './rollback.js';
 
 /**
  * Deploys; a write that met another operation on the job (409) comes back once that operation finished (JobBusyError):
@@ -77,6 +80,11 @@ interface Run {
   jobLabel: string;
   /** When the step began (clock). */
   startedAt: number;
+  /** This workflow run, recorded on the job's tags by every write. */
+  record?: RunRecord;
+  /** The job as read before the deploy, and what the deploy did (for on-failure: rollback). */
+  before?: Job;
+  deployed?: DeployResult;
 }
 
 function messageOf(error: unknown, where: Where): string {
@@ -110,7 +118,8 @@ export async function main(options: MainOptions = {}): Promise<void> {
     Object.assign(where, { job: config.jobName, resourceGroup: config.resourceGroup });
     report = newReport(config);
     const jobLabel = `job '${config.jobName}' in resource group '${config.resourceGroup}'`;
-    await run({ kit, clock, config, report, where, signal: cancelled.signal, jobLabel, startedAt });
+    const record = kit.run ? runRecordOf(kit.run) : undefined;
+    await run({ kit, clock, config, report, where, signal: cancelled.signal, jobLabel, startedAt, record });
   } catch (error) {
     const message = messageOf(error, where);
     if (report) report.failure = message;
@@ -133,6 +142,7 @@ function newReport(config: Config): Report {
     tenantId: config.auth.tenantId,
     dryRun: config.dryRun,
     changes: [],
+    rollbackAsked: config.onFailure === 'rollback',
   };
 }
 
@@ -150,6 +160,9 @@ async function run(r: Run): Promise<void> {
   const live = await azure.api.getJob().catch((error: unknown) => {
     throw describeAzureError(error, 'read', r.jobLabel);
   });
+  r.before = live;
+  const lastChangedBy = recordOnJob(live?.tags);
+  if (lastChangedBy) r.report.lastChangedBy = lastChangedBy;
   // build-context: build and push, then deploy what was pushed, by digest (a local value: config stays as parsed).
   where.doing = 'build and push the image';
   const built = config.build
@@ -204,11 +217,13 @@ async function deployJob(
   const wanted: Config = builtImage ? { ...config, image: builtImage } : config;
   const deployed: DeployResult = await kit.group(`Deploy ${config.jobName}`, async () => {
     const deps = { api: azure.api, mask: kit.mask, info: kit.info, notice: kit.notice, warning: kit.warning };
-    const result = await deployPatiently(kit, wanted, live, definition, { ...deps, now: () => r.clock.now() }).catch(
-      (error: unknown) => {
-        throw describeAzureError(error, live ? 'update' : 'create', r.jobLabel);
-      },
-    );
+    const result = await deployPatiently(kit, wanted, live, definition, {
+      ...deps,
+      now: () => r.clock.now(),
+      record: r.record,
+    }).catch((error: unknown) => {
+      throw describeAzureError(error, live ? 'update' : 'create', r.jobLabel);
+    });
     const verb = config.dryRun ? `would be ${result.operation} (dry run: nothing written)` : result.operation;
     kit.info(`Job ${config.jobName}: ${verb}.`);
     for (const c of result.changes) {
@@ -217,6 +232,7 @@ async function deployJob(
     for (const note of result.notes ?? []) kit.info(note);
     return result;
   });
+  r.deployed = deployed;
   report.operation = deployed.operation;
   report.changes = deployed.changes;
   report.image = deployed.image;
@@ -307,9 +323,20 @@ async function follow(r: Run, azure: Connection, job: Job, name: string, id: str
     Object.assign(outcome, exitFromEvents(seen.evidence.events));
     if (report.execution) report.execution.exitCode = outcome.exitCode;
   }
+  const usage = outcome.status !== 'Running' ? usageOf(outcome.durationSec, outcome.execution, job) : undefined;
+  if (usage) report.usage = usage;
   if (outcome.status !== 'Succeeded') {
     const evidence: Evidence = seen?.evidence ?? { job, events: [], tailOf: () => [], waiting: [] };
-    throw new ActionError(redact(diagnose(outcome, config.jobName, name, timeoutSec, evidence).message));
+    const failure = diagnose(outcome, config.jobName, name, timeoutSec, evidence).message;
+    if (config.onFailure !== 'rollback' || !rollbackDue(outcome.status)) throw new ActionError(redact(failure));
+    where.doing = 'roll the job back';
+    const deps = { api: azure.api, clock, info: (m: string) => kit.info(m), warning: (m: string) => kit.warning(m) };
+    const rolled = await rollbackAfterFailure(
+      { config, before: r.before, deployed: r.deployed, record: r.record, deps },
+      failure,
+    );
+    report.rollback = rolled.report;
+    throw new ActionError(redact(rolled.message));
   }
   kit.info(`Execution ${name} succeeded in ${outcome.durationSec ?? '?'} s.`);
 }

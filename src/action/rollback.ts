@@ -2,25 +2,14 @@
  * on-failure: rollback, wired: after the execution this step started fails or times out, put the job back when this
  * step changed it, and fold what happened into the step's one error line. Also the run record of this workflow run.
  */
-import { context } from '@actions/github';
 import type { Job } from '../azure/arm.js';
 import type { Clock } from '../common/clock.js';
 import type { Config } from '../inputs/config.js';
 import type { DeployResult } from '../job/deploy.js';
 import type { OutcomeStatus } from '../execution/execution.js';
 import { rollBack, type RollbackDeps } from '../job/rollback-flow.js';
-import { runRecordOf, runTags, type RunRecord } from '../job/run-record.js';
+import { runTags, type RunRecord } from '../job/run-record.js';
 import type { RollbackReport } from '../report/record.js';
-
-/** This workflow run's record, from @actions/github's context (GITHUB_* variables); undefined outside a run. */
-export function thisRun(): RunRecord | undefined {
-  return runRecordOf({
-    serverUrl: context.serverUrl,
-    runId: context.runId,
-    sha: context.sha,
-    repository: process.env.GITHUB_REPOSITORY,
-  });
-}
 
 /** Statuses after which a rollback is due: the execution failed or did not finish in time (not a cancelled run). */
 export function rollbackDue(status: OutcomeStatus): boolean {

@@ -4,11 +4,13 @@
  * one, over @actions/core and the Azure clients.
  */
 import * as core from '@actions/core';
+import { context } from '@actions/github';
 import type { TokenCredential } from '@azure/core-auth';
 import { createCredential, type ResolvedAuth } from '../azure/credential.js';
 import { createJobApi, type JobApi } from '../azure/arm.js';
 import { createLogsApi, type LogsApi } from '../azure/logs-api.js';
 import type { Config } from '../inputs/config.js';
+import type { RunContext } from '../job/run-record.js';
 import { mask } from '../common/secrets.js';
 
 export const USER_AGENT = 'deploy-container-apps-job/1';
@@ -27,6 +29,8 @@ export interface Toolkit {
   getInput(name: string): string;
   /** The step's environment (GITHUB_WORKSPACE, AZURE_* ...). */
   readonly env: Record<string, string | undefined>;
+  /** The workflow run (for the run record on the job's tags); absent: no record. */
+  readonly run?: RunContext;
   info(message: string): void;
   notice(message: string): void;
   warning(message: string): void;
@@ -57,6 +61,14 @@ export function actionsToolkit(): Toolkit {
   const kit: Toolkit = {
     getInput: (name) => core.getInput(name),
     env: process.env,
+    // @actions/github's context reads GITHUB_SERVER_URL, GITHUB_RUN_ID and GITHUB_SHA; its `repo` getter throws
+    // without GITHUB_REPOSITORY, so the repository is read as the variable.
+    run: {
+      serverUrl: context.serverUrl,
+      runId: context.runId,
+      sha: context.sha,
+      repository: process.env.GITHUB_REPOSITORY,
+    },
     info: core.info,
     notice: core.notice,
     warning: core.warning,
