@@ -7,7 +7,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** What the tests read of a job as the stand-in keeps it (secret values included). */
+interface LiveJob {
+  tags?: Record<string, string>;
+  properties: {
+    provisioningState?: string;
+    configuration: Record<string, unknown> & { secrets?: { name: string; value?: string }[] };
+    template: { containers: { image?: string }[] };
+  };
+}
 
 let bed: Bed;
 let seq = 0;
@@ -19,10 +27,10 @@ afterAll(async () => {
 });
 
 const image = (tag: string): string => `${bed.world.registryServer}/pipeline:${tag}`;
-const liveJob = (name: string): Json => bed.standIn.arm.getJob(bed.world.resourceGroup, name) as Json;
+const liveJob = (name: string): LiveJob => bed.standIn.arm.getJob(bed.world.resourceGroup, name) as unknown as LiveJob;
 
 /** The parts of a job a rollback must put back (secrets with values), without the run record. */
-function shape(name: string): Json {
+function shape(name: string) {
   const j = liveJob(name);
   const tags = Object.fromEntries(Object.entries(j.tags ?? {}).filter(([k]) => !k.startsWith('github-')));
   return {
@@ -115,7 +123,7 @@ describe('on-failure: rollback', () => {
     const r = await bed.run({ 'job-name': name, ...CHANGE, image: image('2') });
     expect(r.errors).toEqual([]);
     expect(r.outputs['rolled-back']).toBe('false');
-    expect(liveJob(name).properties.template.containers[0].image).toBe(image('2'));
+    expect(liveJob(name).properties.template.containers[0]!.image).toBe(image('2'));
   });
 
   it('leaves a job this step created as it is, and says so', async () => {
@@ -158,7 +166,14 @@ describe('on-failure: rollback', () => {
           if (changed || !/^Started execution/.test(line)) return;
           changed = true;
           const job = liveJob(name);
-          bed.standIn.arm.seedJob(bed.world.resourceGroup, { ...job, tags: { ...job.tags, owner: 'bob' } }, { name });
+          const body = { ...job, tags: { ...job.tags, owner: 'bob' } };
+          bed.standIn.arm.seedJob(
+            bed.world.resourceGroup,
+            body as unknown as Parameters<typeof bed.standIn.arm.seedJob>[1],
+            {
+              name,
+            },
+          );
         },
       },
     );
@@ -169,8 +184,8 @@ describe('on-failure: rollback', () => {
     expect(r.errors[0]).toMatch(/ended Failed/);
     expect(r.errors[0]).toMatch(/Not rolled back: job '.*' was changed after this step wrote it \(tags\.owner\)/);
     // Their change and ours stay; nothing was written back.
-    expect(liveJob(name).tags.owner).toBe('bob');
-    expect(liveJob(name).properties.template.containers[0].image).toBe(image('2'));
+    expect(liveJob(name).tags!.owner).toBe('bob');
+    expect(liveJob(name).properties.template.containers[0]!.image).toBe(image('2'));
     expect(r.writes.filter((w) => w.startsWith('PATCH'))).toHaveLength(1);
   });
 });

@@ -7,8 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBed, type Bed } from '../../test-support/e2e.ts';
 import { renderedText } from '../../test-support/markdown.ts';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 let bed: Bed;
 beforeAll(async () => {
   bed = await startBed();
@@ -22,7 +20,7 @@ const REPO = 'octo-org/octo-repo';
 const run = (id: string, sha: string) => ({ github: { runId: id, sha, repository: REPO } });
 const url = (id: string): string => `https://github.com/${REPO}/actions/runs/${id}`;
 const tags = (name: string): Record<string, string> =>
-  (bed.standIn.arm.getJob(bed.world.resourceGroup, name) as Json).tags as Record<string, string>;
+  (bed.standIn.arm.getJob(bed.world.resourceGroup, name) as { tags: Record<string, string> }).tags;
 
 describe('run record', () => {
   const job = 'record-job';
