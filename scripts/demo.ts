@@ -226,6 +226,29 @@ try {
     start: 'true',
   });
 
+  // 4. A push that breaks the job, deployed with on-failure: rollback: the run fails and the job goes back.
+  const imageBefore = (
+    standIn.arm.getJob(world.resourceGroup, job) as { properties: { template: { containers: { image: string }[] } } }
+  ).properties.template.containers[0]!.image;
+  standIn.arm.scriptExecutions(world.resourceGroup, job, {
+    durationMs: 1500,
+    outcome: 'Failed',
+    exitCode: 1,
+    reason: 'BackoffLimitExceeded',
+    message: 'Job has reached the specified backoff limit',
+    logs: ['Fetching observations for 2026-11-02', "ModuleNotFoundError: No module named 'pandas'"],
+  });
+  const rolled = await step(
+    '4. A broken push with on-failure: rollback: the run fails, the job is put back as it was, the step fails saying so',
+    { 'image-tag': '1.2', 'env-vars': 'LOG_LEVEL=DEBUG', start: 'true', 'on-failure': 'rollback' },
+    true,
+  );
+  const imageAfter = (
+    standIn.arm.getJob(world.resourceGroup, job) as { properties: { template: { containers: { image: string }[] } } }
+  ).properties.template.containers[0]!.image;
+  console.log(dim(`  job image before the step: ${imageBefore}; after the rollback: ${imageAfter}`));
+  if (rolled.outputs['rolled-back'] !== 'true' || imageAfter !== imageBefore) unexpected += 1;
+
   const arm = standIn.requests.filter((r) => r.host === 'arm');
   console.log(
     `\n${bold('Requests to Azure Resource Manager')}: ${arm.length} (${arm.filter((r) => r.method !== 'GET').length} writes); ` +

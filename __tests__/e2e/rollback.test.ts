@@ -89,6 +89,8 @@ describe('on-failure: rollback', () => {
     expect(r.exitCode).toBe(1);
     expect(r.outputs['job-operation']).toBe('updated');
     expect(r.outputs['rolled-back']).toBe('true');
+    // The image output is what is deployed now: the image from before the step.
+    expect(r.outputs.image).toBe(image('1'));
     expect(r.errors).toHaveLength(1);
     const error = r.errors[0]!;
     expect(error).toMatch(/^Execution '.*' of job 'rb-job-\d+' ended Failed/);

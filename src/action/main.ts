@@ -28,7 +28,7 @@ import { actionsToolkit, type Connection, type Toolkit } from './toolkit.js';
 import { awaitNextExecution, checkWindow } from './history.js';
 import { recordOnJob, runRecordOf, type RunRecord } from '../job/run-record.js';
 import { usageOf } from '../report/cost.js';
-import { rollbackAfterFailure, rollbackDue } from './rollback.js';
+import { imageAfterRollback, rollbackAfterFailure, rollbackDue } from './rollback.js';
 
 /**
  * Deploys; a write that met another operation on the job (409) comes back once that operation finished (JobBusyError):
@@ -336,6 +336,7 @@ async function follow(r: Run, azure: Connection, job: Job, name: string, id: str
       failure,
     );
     report.rollback = rolled.report;
+    if (rolled.report.rolledBack && r.before && r.deployed) report.image = imageAfterRollback(r.before, r.deployed);
     throw new ActionError(redact(rolled.message));
   }
   kit.info(`Execution ${name} succeeded in ${outcome.durationSec ?? '?'} s.`);

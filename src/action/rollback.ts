@@ -25,6 +25,14 @@ export interface RollbackStep {
   deps: Omit<RollbackDeps, 'clock'> & { clock: Clock };
 }
 
+/** The image of the target container once the job is back as `before` (the `image` output: what is deployed). */
+export function imageAfterRollback(before: Job, deployed: DeployResult): string | undefined {
+  const after = deployed.job.template?.containers ?? [];
+  const target = after.find((c) => c.image === deployed.image) ?? after[0];
+  const containers = before.template?.containers ?? [];
+  return (containers.find((c) => c.name === target?.name) ?? containers[0])?.image;
+}
+
 /** The failure's first line with `note` after it (one error line; the container's last lines stay below it). */
 export function withNote(failure: string, note: string): string {
   const i = failure.indexOf('\n');
