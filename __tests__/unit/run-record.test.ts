@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Job, JobPatchProperties } from '@azure/arm-appcontainers';
 import type { JobApi } from '../../src/azure/arm.ts';
 import { deploy } from '../../src/job/deploy.ts';
+import { parseDefinition } from '../../src/job/definition.ts';
 import { baseConfig } from '../../test-support/config-fixture.ts';
 import {
   addRunRecord,
@@ -161,7 +162,9 @@ describe('deploy with the run record', () => {
     const r = await deploy(baseConfig({ tags: { team: 'ml', 'github-run': 'mine' } }), live(), deps(f.api));
     expect(r.operation).toBe('updated');
     expect(f.written[0]!.tags).toEqual({ team: 'ml', ...runTags(RECORD) });
-    expect(warnings).toEqual([expect.stringMatching(/^Tags named 'github-run' in input 'tags' are ignored: the action sets them/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^Tags named 'github-run' in input 'tags' are ignored: the action sets them/),
+    ]);
     expect(r.changes.map((c) => c.field)).toEqual(['tags[team]']);
   });
 
@@ -173,5 +176,29 @@ describe('deploy with the run record', () => {
       deps(f.api),
     );
     expect(f.created[0]!.tags).toEqual(runTags(RECORD));
+  });
+
+  it('keeps the record under a job-yaml file that names other tags or the record keys', async () => {
+    warnings.length = 0;
+    const def = parseDefinition(
+      [
+        'tags:',
+        '  team: data',
+        '  github-sha: from-the-file',
+        'properties:',
+        '  configuration: {triggerType: Manual, replicaTimeout: 300}',
+      ].join('\n'),
+      'job.yaml',
+    );
+    const f = fakeApi(live());
+    const same = await deploy(baseConfig({}), live(), deps(f.api), def);
+    expect(same.operation).toBe('unchanged');
+    expect(f.written).toEqual([]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^Tags named 'github-sha' in job-yaml file 'job.yaml' are ignored/),
+    ]);
+    const changed = await deploy(baseConfig({ imageTag: '3' }), live(), deps(f.api), def);
+    expect(changed.operation).toBe('updated');
+    expect(f.written[0]!.tags).toEqual({ team: 'data', ...runTags(RECORD) });
   });
 });
