@@ -305,7 +305,7 @@ async function placement(
 
 async function create(config: Config, deps: DeployDeps, def: Definition | undefined): Promise<DeployResult> {
   const { envId, location } = await placement(config, deps, def);
-  warnRecordTags(config, deps, def);
+  warnRecordTags(config, deps);
   let start = createDefaults(config, def, envId, location);
   if (def) {
     start = applyFile(start, def);
@@ -370,20 +370,16 @@ function driftNotes(config: Config, def: Definition, changes: Change[]): string[
     : [`Drift corrected: the live job differed from job-yaml file '${file}' in ${owned}; they now match the file.`];
 }
 
-/** Says when the user's tags (input or file) name the run record's keys, which the record sets on every write. */
-function warnRecordTags(config: Config, deps: DeployDeps, def: Definition | undefined): void {
-  if (!deps.record) return;
-  const file = clashingTags(def?.wire.tags as Record<string, unknown> | undefined);
-  const input = clashingTags(config.tags);
-  for (const [keys, where] of [
-    [input, "input 'tags'"],
-    [file, `job-yaml file '${def?.file}'`],
-  ] as const) {
-    if (keys.length) {
-      deps.warning(
-        `Tags named ${keys.map((k) => `'${k}'`).join(', ')} in ${where} are ignored: the action sets them on every write to record the workflow run that made it; remove them or use other names.`,
-      );
-    }
+/**
+ * Says when input `tags` names the run record's keys, which the record sets on every write. A job-yaml file's values
+ * for them are ignored without a word: a file saved with `az containerapp job show -o yaml` carries an old record.
+ */
+function warnRecordTags(config: Config, deps: DeployDeps): void {
+  const keys = deps.record ? clashingTags(config.tags) : [];
+  if (keys.length) {
+    deps.warning(
+      `Tags named ${keys.map((k) => `'${k}'`).join(', ')} in input 'tags' are ignored: the action sets them on every write to record the workflow run that made it; remove them or use other names.`,
+    );
   }
 }
 
@@ -396,7 +392,7 @@ async function update(config: Config, live: Job, deps: DeployDeps, def: Definiti
   if (!live.configuration)
     throw new ActionError(`Job '${live.name}' as returned by Azure has no configuration; it cannot be updated safely.`);
   warnFixed(config, live, deps, def);
-  warnRecordTags(config, deps, def);
+  warnRecordTags(config, deps);
   const { base, fromFile, desired } = await planJob(config, live, jobToWire(live), deps, def);
   // The run record is not the user's to plan: another run's record is no change, and the inputs cannot remove it.
   if (desired.tags) desired.tags = withLiveRecord(desired.tags as Record<string, string>, live.tags)!;
