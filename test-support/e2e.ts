@@ -2,7 +2,7 @@
  * End-to-end test bed: a stand-in with a seeded world, and a runner that runs the bundled action through the
  * runner harness against it, returning the step result plus the requests the step made.
  */
-import { runAction, type RunOptions, type RunResult } from './harness.ts';
+import { DEFAULT_CONTEXT, runAction, type RunOptions, type RunResult } from './harness.ts';
 import {
   startStandIn,
   type RequestLogEntry,
@@ -11,6 +11,13 @@ import {
   type StandIn,
   type StandInOptions,
 } from '../standin/index.ts';
+
+/** The run record every write carries (tags naming the harness's default workflow run). */
+export const RUN_TAGS: Record<string, string> = {
+  'github-repository': DEFAULT_CONTEXT.repository,
+  'github-sha': DEFAULT_CONTEXT.sha,
+  'github-run': `${DEFAULT_CONTEXT.serverUrl}/${DEFAULT_CONTEXT.repository}/actions/runs/${DEFAULT_CONTEXT.runId}`,
+};
 
 export interface E2eRun extends RunResult {
   requests: RequestLogEntry[];

@@ -137,7 +137,7 @@ const RUNNER_KILL_AFTER_MS = 2500;
 const SUMMARY_LIMIT = 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 300_000;
 
-const DEFAULT_CONTEXT: GitHubContext = {
+export const DEFAULT_CONTEXT: GitHubContext = {
   repository: 'octo-org/octo-repo',
   ref: 'refs/heads/main',
   sha: 'd6cd1e2bd19e03a81132a23b2025920577f84e37',

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
-import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
+import { RUN_TAGS, startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -103,7 +103,7 @@ describe('a job with a sidecar and an init container', () => {
     expect(r.outputs['job-operation']).toBe('updated');
     expect(r.writes).toEqual([`PATCH Microsoft.App/jobs/${job}`]);
     const after = liveJob(job);
-    expect(after.tags).toEqual({ team: 'data', owner: 'bob' });
+    expect(after.tags).toEqual({ team: 'data', owner: 'bob', ...RUN_TAGS });
     expect(after.properties.configuration.replicaTimeout).toBe(600);
     expect(after.properties.template).toEqual(before);
     expect(after.properties.configuration.secrets).toContainEqual({ name: 'pg-url', value: PG_URL });

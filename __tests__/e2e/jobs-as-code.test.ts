@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { renderedText } from '../../test-support/markdown.ts';
 import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
-import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
+import { RUN_TAGS, startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -99,7 +99,7 @@ properties:
     expect(r.outputs.image).toBe(`${IMAGE}:1.0`);
     expect(r.writes).toEqual([`PUT Microsoft.App/jobs/${job}`]);
     const j = liveJob(job);
-    expect(j.tags).toEqual({ team: 'data' });
+    expect(j.tags).toEqual({ team: 'data', ...RUN_TAGS });
     expect(j.properties.configuration).toMatchObject({
       triggerType: 'Manual',
       replicaTimeout: 120,
@@ -129,7 +129,9 @@ properties:
     expect(r.outputs.image).toBe(`${IMAGE}:2.0`);
     expect(r.writes).toEqual([`PATCH Microsoft.App/jobs/${job}`]);
     const patch = body(r, 'PATCH');
-    expect(Object.keys(patch)).toEqual(['properties']);
+    // Besides what the file changed, only the run record (tags) rides on the write.
+    expect(Object.keys(patch).sort()).toEqual(['properties', 'tags']);
+    expect(patch.tags).toEqual({ team: 'data', ...RUN_TAGS });
     expect(patch.properties.configuration).toEqual({ triggerType: 'Manual', replicaTimeout: 240 });
     expect(patch.properties.template.containers).toEqual([
       expect.objectContaining({ name: 'main', image: `${IMAGE}:2.0`, env: [{ name: 'MODE', value: 'stream' }] }),
@@ -185,7 +187,7 @@ properties:
     expect(after.properties.configuration.replicaTimeout).toBe(240);
     expect(after.properties.template.containers[0].env).toEqual([{ name: 'MODE', value: 'stream' }]);
     // Tags the file does not name are not the file's: they stay.
-    expect(after.tags).toEqual({ team: 'data', owner: 'portal' });
+    expect(after.tags).toEqual({ team: 'data', owner: 'portal', ...RUN_TAGS });
   });
 });
 
