@@ -6,7 +6,7 @@
  * registries).
  */
 import { describe, expect, it } from 'vitest';
-import { startBed } from '../../test-support/e2e.ts';
+import { RUN_TAGS, startBed } from '../../test-support/e2e.ts';
 import { suiteBed, type Json } from '../../test-support/e2e-suite.ts';
 
 const PG_URL = 'postgres://alice:pa55-w0rd-xyz@db.example/weather';
@@ -90,7 +90,9 @@ describe('deploy', () => {
     expect(r.outputs.image).toBe(image('1.1'));
     expect(r.writes).toEqual([`PATCH Microsoft.App/jobs/${job}`]);
     const patch = r.arm.find((q) => q.method === 'PATCH')!.body as Json;
-    expect(Object.keys(patch)).toEqual(['properties']);
+    // The image, and the run record (tags) riding on the same write.
+    expect(Object.keys(patch).sort()).toEqual(['properties', 'tags']);
+    expect(patch.tags).toEqual(RUN_TAGS);
     expect(Object.keys(patch.properties)).toEqual(['template']);
     const props = liveJob(job).properties;
     expect(props.template.containers[0].image).toBe(image('1.1'));
