@@ -244,3 +244,12 @@ describe('describeRestored', () => {
     );
   });
 });
+
+describe('jobDifferences across Azure answers', () => {
+  it('ignores what no write can change, spelled differently by different answers', () => {
+    const other: Job = structuredClone(BEFORE);
+    other.location = 'East US';
+    other.environmentId = other.environmentId!.toUpperCase();
+    expect(jobDifferences(BEFORE, other)).toEqual([]);
+  });
+});

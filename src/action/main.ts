@@ -181,6 +181,11 @@ async function run(r: Run): Promise<void> {
     await checkImage(config, live, { api: azure.api, credential: azure.credential, info: kit.info, mask: kit.mask });
   where.doing = 'deploy the job';
   const job = await deployJob(r, azure, live, definition, built?.image);
+  if (config.onFailure === 'rollback' && r.deployed?.operation === 'updated' && !r.deployed.job.configuration) {
+    // Azure's answer to the write had no job in it: what the write produced is read now, for the rollback's check.
+    const read = await azure.api.getJob().catch(() => undefined);
+    if (read) r.deployed = { ...r.deployed, job: read };
+  }
   kit.info(`Job in the portal: ${portalJobUrl(r.report.portalBase, r.report.tenantId, r.report.jobId)}`);
   const starts = config.start && !config.dryRun;
   if (config.checkSinceSec !== undefined) {

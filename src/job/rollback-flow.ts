@@ -76,8 +76,23 @@ function walk(a: Json | undefined, b: Json | undefined, path: string, out: strin
  */
 export function jobDifferences(a: Job, b: Job): string[] {
   const out: string[] = [];
-  walk(jobToWire(a), jobToWire(b), '', out);
+  walk(comparable(a), comparable(b), '', out);
   return out;
+}
+
+/**
+ * A job's wire shape without what no write can change (location, environment, workload profile): Azure spells them
+ * differently in different answers (an operation's result says 'East US' where a GET may say 'eastus').
+ */
+function comparable(job: Job): Obj {
+  const wire = jobToWire(job);
+  delete wire.location;
+  const props = wire.properties as Obj | undefined;
+  if (props) {
+    delete props.environmentId;
+    delete props.workloadProfileName;
+  }
+  return wire;
 }
 
 /** Where two secret lists differ, by name (values compared, never shown). */
