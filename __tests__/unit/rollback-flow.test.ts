@@ -157,14 +157,12 @@ describe('rollBack', () => {
 
   it('gives up after a minute of busy answers, leaving the job whole as the step wrote it', async () => {
     const s = setup();
-    s.store.faults = Array(10).fill(409);
+    s.store.faults = Array<Fault>(10).fill(409);
     const written = structuredClone(s.store.job);
     const r = await rollBack(s.input, deps(s));
-    expect(r).toMatchObject({
-      rolledBack: false,
-      conflict: false,
-      reason: expect.stringMatching(/409 ContainerAppLockConflict/),
-    });
+    expect(r.rolledBack).toBe(false);
+    expect(r).toHaveProperty('reason');
+    expect((r as { reason: string }).reason).toMatch(/409 ContainerAppLockConflict/);
     expect(s.store.job).toEqual(written);
     expect(s.store.secrets).toEqual(SECRETS_WRITTEN);
   });
@@ -202,11 +200,8 @@ describe('rollBack', () => {
     const s = setup();
     s.store.faults = [400];
     const r = await rollBack(s.input, deps(s));
-    expect(r).toEqual({
-      rolledBack: false,
-      conflict: false,
-      reason: expect.stringContaining('400 InvalidRequestContent'),
-    });
+    expect(r.rolledBack).toBe(false);
+    expect((r as { reason: string }).reason).toContain('400 InvalidRequestContent');
   });
 });
 
