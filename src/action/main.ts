@@ -341,7 +341,8 @@ async function follow(r: Run, azure: Connection, job: Job, name: string, id: str
       failure,
     );
     report.rollback = rolled.report;
-    if (rolled.report.rolledBack && r.before && r.deployed) report.image = imageAfterRollback(r.before, r.deployed);
+    const before = r.deployed?.before ?? r.before;
+    if (rolled.report.rolledBack && before && r.deployed) report.image = imageAfterRollback(before, r.deployed);
     throw new ActionError(redact(rolled.message));
   }
   kit.info(`Execution ${name} succeeded in ${outcome.durationSec ?? '?'} s.`);

@@ -49,7 +49,9 @@ export async function rollbackAfterFailure(
   step: RollbackStep,
   failure: string,
 ): Promise<{ message: string; report: RollbackReport }> {
-  const { config, deployed, before } = step;
+  const { config, deployed } = step;
+  // The job the deploy planned against (it reads the job again when another operation held it).
+  const before = deployed?.before ?? step.before;
   const job = `job '${config.jobName}'`;
   if (deployed?.operation === 'created') {
     const note = `${job} was created by this step, so there is nothing to put back: it is left as it is (on-failure: rollback only undoes changes to an existing job).`;

@@ -56,6 +56,8 @@ export interface DeployResult {
   restore?: JobPatchProperties;
   /** After an update that wrote: the PATCH it sent (secret values included: never print it). */
   written?: JobPatchProperties;
+  /** After an update that wrote: the job as it was read before the write (what `restore` puts back). */
+  before?: Job;
 }
 
 export interface DeployDeps {
@@ -96,7 +98,8 @@ export async function deploy(
     const note = nextRunsNote(cron, new Date(deps.now?.() ?? Date.now()));
     if (note) result.notes = [...(result.notes ?? []), note];
     const wasScheduled =
-      live?.configuration?.triggerType === 'Schedule' && live.configuration.scheduleTriggerConfig?.cronExpression === cron;
+      live?.configuration?.triggerType === 'Schedule' &&
+      live.configuration.scheduleTriggerConfig?.cronExpression === cron;
     if (!wasScheduled && result.operation !== 'unchanged')
       deps.notice(
         `Job '${config.jobName}' now runs on its own on schedule '${cron ?? ''}' (UTC), every time, until the job is deleted or its trigger changed: each run is billed per vCPU-second and GiB-second of its replicas${note ? `. ${note}` : '.'}`,
@@ -420,6 +423,7 @@ async function update(config: Config, live: Job, deps: DeployDeps, def: Definiti
     image: image(job),
     restore,
     written: patch,
+    before: live,
     ...(notes ? { notes } : {}),
   };
 }
