@@ -4,6 +4,9 @@
  * a job the step created is left; a job someone else changed meanwhile is not overwritten; the rollback's own
  * write survives throttling, a dropped answer and a busy job without losing a secret or leaving a half-written job.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
 
@@ -189,6 +192,50 @@ describe('on-failure: rollback', () => {
     expect(liveJob(name).tags!.owner).toBe('bob');
     expect(liveJob(name).properties.template.containers[0]!.image).toBe(image('2'));
     expect(r.writes.filter((w) => w.startsWith('PATCH'))).toHaveLength(1);
+  });
+});
+
+describe('on-failure: rollback with a job-yaml file', () => {
+  it('puts back what the file changed: the trigger and its schedule, the replica timeout, a new env var', async () => {
+    const name = await seedJob();
+    const before = shape(name);
+    const workspace = mkdtempSync(join(tmpdir(), 'rollback-yaml-'));
+    try {
+      writeFileSync(
+        join(workspace, 'job.yaml'),
+        [
+          'properties:',
+          '  configuration:',
+          '    triggerType: Schedule',
+          '    replicaTimeout: 900',
+          '    scheduleTriggerConfig:',
+          "      cronExpression: '0 6 * * *'",
+          '  template:',
+          '    containers:',
+          `      - name: ${name}`,
+          '        env:',
+          '          - name: MODE',
+          '            value: full',
+          '          - name: API_KEY',
+          '            secretRef: api-key',
+          '          - name: FROM_FILE',
+          "            value: 'yes'",
+          '',
+        ].join('\n'),
+      );
+      bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, name, { outcome: 'Failed', exitCode: 4 });
+      const r = await bed.run(
+        { 'job-name': name, 'job-yaml': 'job.yaml', image: image('3'), start: 'true', 'on-failure': 'rollback' },
+        { workspace },
+      );
+      expect(r.outputs['job-operation']).toBe('updated');
+      expect(r.outputs['rolled-back']).toBe('true');
+      expect(r.errors).toEqual([expect.stringMatching(/The job was rolled back: .*trigger Manual/)]);
+      expect(shape(name)).toEqual(before);
+      expect(liveJob(name).properties.configuration.scheduleTriggerConfig ?? null).toBeNull();
+    } finally {
+      rmSync(workspace, { recursive: true, force: true });
+    }
   });
 });
 
