@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missingBuildTools, SBIN, useBuildBed, type BuildBed } from '../../test-support/build-bed.ts';
 import { which } from '../../test-support/containers.ts';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { armJob, type ArmJob } from '../../test-support/arm-json.ts';
 
 const hasDocker = which('docker') !== undefined;
 if (missingBuildTools.length > 0) {
@@ -56,8 +55,8 @@ function commands(r: { stdout: string }): string[] {
   return r.stdout.split('\n').filter((l) => l.startsWith('[command]'));
 }
 
-function liveJob(name: string): Json {
-  return build.bed.standIn.arm.getJob(build.bed.world.resourceGroup, name) as Json;
+function liveJob(name: string): ArmJob {
+  return armJob(build.bed.standIn.arm.getJob(build.bed.world.resourceGroup, name), `job ${name}`);
 }
 
 function secondsOf(r: { log: string }): number | undefined {
@@ -91,14 +90,14 @@ describe.skipIf(missingBuildTools.length > 0)('build-context: build, push and de
     const deployed = `${build.acr.loginServer}/weather@${digest}`;
     expect(r.outputs.image).toBe(deployed);
     const job = liveJob('weather-build').properties;
-    expect(job.template.containers[0].image).toBe(deployed);
-    expect(job.configuration.registries).toEqual([{ server: build.acr.loginServer, identity: 'system' }]);
-    expect(liveJob('weather-build').identity.type).toBe('SystemAssigned');
+    expect(job.template?.containers?.[0]?.image).toBe(deployed);
+    expect(job.configuration?.registries).toEqual([{ server: build.acr.loginServer, identity: 'system' }]);
+    expect(liveJob('weather-build').identity?.type).toBe('SystemAssigned');
     expect(r.writes).toEqual(['PUT Microsoft.App/jobs/weather-build']);
 
     // The build argument reached the pushed image.
     const config = await build.acr.imageConfig('weather', '1.0');
-    expect((config.config as Json).Env).toContain(`GREETING=${GREETING}`);
+    expect((config.config as { Env?: string[] }).Env).toContain(`GREETING=${GREETING}`);
     expect(config.architecture).toBe('amd64');
 
     // Login: the identity's token exchanged for an ACR refresh token, given to podman on stdin only.
@@ -139,7 +138,7 @@ describe.skipIf(missingBuildTools.length > 0)('build-context: build, push and de
       console.log(`build e2e (docker CLI): built and pushed in ${secondsOf(r)} s; step ${r.durationMs} ms`);
       const digest = await build.acr.manifestDigest('weather', 'docker-1');
       expect(r.outputs.image).toBe(`${build.acr.loginServer}/weather@${digest}`);
-      expect(liveJob('weather-docker').properties.template.containers[0].image).toBe(r.outputs.image);
+      expect(liveJob('weather-docker').properties.template?.containers?.[0]?.image).toBe(r.outputs.image);
       expect(r.log).toMatch(/Building with docker \(engine /);
       const cmds = commands(r);
       expect(cmds[0]).toBe(
@@ -262,11 +261,11 @@ describe.skipIf(missingBuildTools.length > 0)('build-context: build, push and de
       );
       expect(r.masks).toContain(password);
       const job = liveJob('weather-admin').properties;
-      expect(job.configuration.registries).toEqual([
+      expect(job.configuration?.registries).toEqual([
         {
           server: build.acr.loginServer,
           username: build.acr.registry.username,
-          passwordSecretRef: expect.any(String),
+          passwordSecretRef: expect.any(String) as unknown,
         },
       ]);
     } finally {

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RUN_TAGS, startBed } from '../../test-support/e2e.ts';
-import { suiteBed, type Json } from '../../test-support/e2e-suite.ts';
+import { suiteBed } from '../../test-support/e2e-suite.ts';
+import { armJob, armJobBody, type ArmJob } from '../../test-support/arm-json.ts';
 
 const PG_URL = 'postgres://alice:pa55-w0rd-xyz@db.example/weather';
 
@@ -25,8 +26,8 @@ function printed(r: { stdout: string; post?: { stdout: string } }): string {
     .join('\n');
 }
 
-function liveJob(name: string): Json {
-  return bed.standIn.arm.getJob(bed.world.resourceGroup, name) as Json;
+function liveJob(name: string): ArmJob {
+  return armJob(bed.standIn.arm.getJob(bed.world.resourceGroup, name), `job ${name}`);
 }
 
 describe('deploy', () => {
@@ -57,13 +58,13 @@ describe('deploy', () => {
       replicaRetryLimit: 0,
       manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 },
     });
-    expect(props.configuration.registries).toEqual([
+    expect(props.configuration?.registries).toEqual([
       expect.objectContaining({ server: bed.world.registryServer, username: bed.world.registryUsername }),
     ]);
-    const secretNames = props.configuration.secrets.map((s: Json) => s.name).sort();
+    const secretNames = (props.configuration?.secrets ?? []).map((s) => s.name).sort();
     expect(secretNames).toHaveLength(2);
-    expect(props.configuration.secrets).toContainEqual({ name: 'postgres-url', value: PG_URL });
-    expect(props.template.containers[0]).toMatchObject({
+    expect(props.configuration?.secrets).toContainEqual({ name: 'postgres-url', value: PG_URL });
+    expect(props.template?.containers?.[0]).toMatchObject({
       name: job,
       image: image('1.0'),
       env: [
@@ -89,15 +90,15 @@ describe('deploy', () => {
     expect(r.outputs['job-operation']).toBe('updated');
     expect(r.outputs.image).toBe(image('1.1'));
     expect(r.writes).toEqual([`PATCH Microsoft.App/jobs/${job}`]);
-    const patch = r.arm.find((q) => q.method === 'PATCH')!.body as Json;
+    const patch = armJobBody(r.arm.find((q) => q.method === 'PATCH')?.body);
     // The image, and the run record (tags) riding on the same write.
     expect(Object.keys(patch).sort()).toEqual(['properties', 'tags']);
     expect(patch.tags).toEqual(RUN_TAGS);
-    expect(Object.keys(patch.properties)).toEqual(['template']);
+    expect(Object.keys(patch.properties ?? {})).toEqual(['template']);
     const props = liveJob(job).properties;
-    expect(props.template.containers[0].image).toBe(image('1.1'));
-    expect(props.template.containers[0].env).toHaveLength(2);
-    expect(props.configuration.secrets).toContainEqual({ name: 'postgres-url', value: PG_URL });
+    expect(props.template?.containers?.[0]?.image).toBe(image('1.1'));
+    expect(props.template?.containers?.[0]?.env).toHaveLength(2);
+    expect(props.configuration?.secrets).toContainEqual({ name: 'postgres-url', value: PG_URL });
     expect(r.log).toMatch(/image: .*:1\.0 -> .*:1\.1/);
   });
 
@@ -120,9 +121,9 @@ describe('deploy', () => {
     expect(r.writes).toEqual([`PATCH Microsoft.App/jobs/${job}`]);
     expect(r.arm.map((q) => q.method + ' ' + q.path.split('/').pop())).toContain('POST listSecrets');
     const props = liveJob(job).properties;
-    expect(props.configuration.secrets).toContainEqual({ name: 'postgres-url', value: PG_URL });
-    expect(props.configuration.secrets).toContainEqual({ name: 'storage-key', value: 'st0rage-k3y-value' });
-    expect(props.template.containers[0].env).toEqual([{ name: 'STORAGE_KEY', secretRef: 'storage-key' }]);
+    expect(props.configuration?.secrets).toContainEqual({ name: 'postgres-url', value: PG_URL });
+    expect(props.configuration?.secrets).toContainEqual({ name: 'storage-key', value: 'st0rage-k3y-value' });
+    expect(props.template?.containers?.[0]?.env).toEqual([{ name: 'STORAGE_KEY', secretRef: 'storage-key' }]);
     expect(printed(r)).not.toContain('st0rage-k3y-value');
     expect(r.masks).toContain('st0rage-k3y-value');
   });
@@ -136,11 +137,11 @@ describe('deploy', () => {
     });
     expect(r.errors).toEqual([]);
     const conf = liveJob(job).properties.configuration;
-    expect(conf.triggerType).toBe('Schedule');
-    expect(conf.scheduleTriggerConfig).toMatchObject({ cronExpression: '0 6 * * *' });
-    expect(conf.manualTriggerConfig ?? null).toBeNull();
-    expect(conf.replicaTimeout).toBe(600);
-    expect(conf.secrets).toHaveLength(3);
+    expect(conf?.triggerType).toBe('Schedule');
+    expect(conf?.scheduleTriggerConfig).toMatchObject({ cronExpression: '0 6 * * *' });
+    expect(conf?.manualTriggerConfig ?? null).toBeNull();
+    expect(conf?.replicaTimeout).toBe(600);
+    expect(conf?.secrets).toHaveLength(3);
     // What a schedule means for cost, once, when it starts: it runs until the job is deleted, in UTC.
     expect(r.notices).toEqual([
       expect.stringMatching(
@@ -190,8 +191,8 @@ describe('deploy', () => {
     });
     expect(r.errors).toEqual([]);
     const j = liveJob('dave-job');
-    expect(j.identity.type).toBe('SystemAssigned');
-    expect(j.properties.configuration.registries).toEqual([{ server: bed.world.registryServer, identity: 'system' }]);
-    expect(j.properties.configuration.secrets ?? []).toEqual([]);
+    expect(j.identity?.type).toBe('SystemAssigned');
+    expect(j.properties.configuration?.registries).toEqual([{ server: bed.world.registryServer, identity: 'system' }]);
+    expect(j.properties.configuration?.secrets ?? []).toEqual([]);
   });
 });

@@ -6,14 +6,15 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
-import { suiteBed, type Json } from '../../test-support/e2e-suite.ts';
+import { suiteBed } from '../../test-support/e2e-suite.ts';
+import { armExecution, armJob, type ArmJob } from '../../test-support/arm-json.ts';
 
 // The field lists api-versions up to 2026-01-01 (the stand-in's default): this file's tests are about what the action
 // does with 2026-07-01's answers (detailedStatus, runningState) and assert no warnings, so the region lists 2026-07-01.
 const bed = suiteBed('run-job', { arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
 
-function liveJob(name: string): Json {
-  return bed.standIn.arm.getJob(bed.world.resourceGroup, name) as Json;
+function liveJob(name: string): ArmJob {
+  return armJob(bed.standIn.arm.getJob(bed.world.resourceGroup, name), `job ${name}`);
 }
 
 describe('run and wait', () => {
@@ -76,7 +77,10 @@ describe('run and wait', () => {
       `POST Microsoft.App/jobs/${job}/start`,
       `POST Microsoft.App/jobs/${job}/executions/${name}/stop`,
     ]);
-    const exec = bed.standIn.arm.listExecutions(bed.world.resourceGroup, job).find((e) => e.name === name) as Json;
+    const exec = armExecution(
+      bed.standIn.arm.listExecutions(bed.world.resourceGroup, job).find((e) => e.name === name),
+      `execution ${name}`,
+    );
     expect(exec.properties.status).toBe('Stopped');
     // The post step sees the execution handled and does nothing.
     expect(r.post?.exitCode).toBe(0);
@@ -91,7 +95,10 @@ describe('run and wait', () => {
     expect(r.writes).toEqual([`POST Microsoft.App/jobs/${job}/start`]);
     const name = r.outputs['execution-name']!;
     await bed.run({ 'job-name': job, start: 'false', image: 'mcr.microsoft.com/k8se/quickstart-jobs:latest' });
-    const exec = bed.standIn.arm.listExecutions(bed.world.resourceGroup, job).find((e) => e.name === name) as Json;
+    const exec = armExecution(
+      bed.standIn.arm.listExecutions(bed.world.resourceGroup, job).find((e) => e.name === name),
+      `execution ${name}`,
+    );
     expect(exec.properties.status).toBe('Running');
   });
 

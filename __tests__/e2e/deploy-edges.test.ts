@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
 import { RUN_TAGS, startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { armJob, armStartBody, type ArmJob } from '../../test-support/arm-json.ts';
+import type { JsonObject } from '../../standin/arm/util.ts';
 
 const PG_URL = 'postgres://bob:s1dec4r-pa55@db.example/weather';
 const PUBLIC = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
@@ -34,8 +34,8 @@ function run(inputs: Record<string, string>): Promise<E2eRun> {
   return bed.run(inputs, { workspace });
 }
 
-function liveJob(name: string): Json {
-  return bed.standIn.arm.getJob(bed.world.resourceGroup, name) as Json;
+function liveJob(name: string): ArmJob {
+  return armJob(bed.standIn.arm.getJob(bed.world.resourceGroup, name), `job ${name}`);
 }
 
 /** A user-assigned identity's ID as Azure sometimes answers it (`resourcegroups`, lower-case provider). */
@@ -48,7 +48,7 @@ function uaiPasted(name: string): string {
 }
 
 /** A job with a main container, a sidecar and an init container, pulling with the registry's admin user. */
-function seedSidecarJob(name: string, extra: { identity?: Json; registries?: Json[] } = {}): void {
+function seedSidecarJob(name: string, extra: { identity?: JsonObject; registries?: JsonObject[] } = {}): void {
   const server = bed.world.registryServer;
   bed.standIn.arm.seedJob(bed.world.resourceGroup, {
     name,
@@ -104,9 +104,9 @@ describe('a job with a sidecar and an init container', () => {
     expect(r.writes).toEqual([`PATCH Microsoft.App/jobs/${job}`]);
     const after = liveJob(job);
     expect(after.tags).toEqual({ team: 'data', owner: 'bob', ...RUN_TAGS });
-    expect(after.properties.configuration.replicaTimeout).toBe(600);
+    expect(after.properties.configuration?.replicaTimeout).toBe(600);
     expect(after.properties.template).toEqual(before);
-    expect(after.properties.configuration.secrets).toContainEqual({ name: 'pg-url', value: PG_URL });
+    expect(after.properties.configuration?.secrets).toContainEqual({ name: 'pg-url', value: PG_URL });
   });
 
   it('fails before any write when a container input has no container-name, naming the containers', async () => {
@@ -127,7 +127,7 @@ describe('a job with a sidecar and an init container', () => {
     expect(r.exitCode).not.toBe(0);
     expect(r.errors.join('\n')).toMatch(/container-name/);
     expect(r.writes).toEqual([]);
-    expect(liveJob(job).tags.owner).toBe('bob');
+    expect(liveJob(job).tags?.owner).toBe('bob');
   });
 
   it('reports unchanged when the given settings equal the live ones', async () => {
@@ -153,11 +153,11 @@ describe('a job with a sidecar and an init container', () => {
     });
     expect(r.errors).toEqual([]);
     const start = r.arm.find((q) => q.method === 'POST' && q.path.endsWith('/start'));
-    const template = (start?.body ?? {}) as Json;
-    expect(template.initContainers?.map((c: Json) => c.name)).toEqual(['migrate']);
-    expect(template.containers?.map((c: Json) => c.name)).toEqual(['main', 'sidecar']);
-    const main = template.containers.find((c: Json) => c.name === 'main');
-    expect(main.env).toEqual([
+    const template = armStartBody(start?.body);
+    expect(template.initContainers?.map((c) => c.name)).toEqual(['migrate']);
+    expect(template.containers?.map((c) => c.name)).toEqual(['main', 'sidecar']);
+    const main = template.containers?.find((c) => c.name === 'main');
+    expect(main?.env).toEqual([
       { name: 'PG_URL', secretRef: 'pg-url' },
       { name: 'RUN_DATE', value: '2026-11-01' },
     ]);

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
-import { suiteBed, type Json } from '../../test-support/e2e-suite.ts';
+import { suiteBed } from '../../test-support/e2e-suite.ts';
+import { armExecution } from '../../test-support/arm-json.ts';
 
 /** Added to the stand-in's clock (Azure's), not the runner's. */
 let shiftMs = 0;
@@ -17,8 +18,9 @@ const bed = suiteBed('edge-job', {
 });
 const { newJob, executions } = bed;
 
-function statusOf(job: string, name: string): string {
-  return (bed.standIn.arm.getExecution(bed.world.resourceGroup, job, name) as Json).properties.status;
+function statusOf(job: string, name: string): string | undefined {
+  return armExecution(bed.standIn.arm.getExecution(bed.world.resourceGroup, job, name), `execution ${name}`).properties
+    .status;
 }
 
 const START = { host: 'arm', method: 'POST', path: /\/start$/ };

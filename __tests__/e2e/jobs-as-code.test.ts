@@ -11,8 +11,7 @@ import { stringify } from 'yaml';
 import { renderedText } from '../../test-support/markdown.ts';
 import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
 import { RUN_TAGS, startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { armJob, armJobBody, type ArmJob, type ArmJobBody } from '../../test-support/arm-json.ts';
 
 let bed: Bed;
 let workspace: string;
@@ -47,8 +46,8 @@ function run(inputs: Record<string, string>): Promise<E2eRun> {
   return bed.run(inputs, { workspace });
 }
 
-function liveJob(name: string): Json {
-  return bed.standIn.arm.getJob(bed.world.resourceGroup, name) as Json;
+function liveJob(name: string): ArmJob {
+  return armJob(bed.standIn.arm.getJob(bed.world.resourceGroup, name), `job ${name}`);
 }
 
 /** What the action printed, apart from the ::add-mask:: commands that hide values. */
@@ -59,10 +58,10 @@ function printed(r: E2eRun): string {
     .join('\n');
 }
 
-function body(r: E2eRun, method: string): Json {
+function body(r: E2eRun, method: string): ArmJobBody {
   const q = r.arm.find((x) => x.method === method && /\/jobs\/[^/]+$/.test(x.path));
   expect(q, `a ${method} of the job`).toBeDefined();
-  return q!.body as Json;
+  return armJobBody(q?.body);
 }
 
 describe('Manual trigger', () => {
@@ -106,13 +105,13 @@ properties:
       replicaRetryLimit: 2,
       manualTriggerConfig: { parallelism: 3, replicaCompletionCount: 3 },
     });
-    expect(j.properties.template.containers).toEqual([
+    expect(j.properties.template?.containers).toEqual([
       expect.objectContaining({
         name: 'main',
         image: `${IMAGE}:1.0`,
         command: ['/bin/sh', '-c', 'echo hello'],
         env: [{ name: 'MODE', value: 'batch' }],
-        resources: expect.objectContaining({ cpu: 0.5, memory: '1Gi' }),
+        resources: expect.objectContaining({ cpu: 0.5, memory: '1Gi' }) as unknown,
       }),
     ]);
     expect(r.log).toMatch(/configuration\.manualTriggerConfig\.parallelism: \(none\) -> 3/);
@@ -132,13 +131,13 @@ properties:
     // Besides what the file changed, only the run record (tags) rides on the write.
     expect(Object.keys(patch).sort()).toEqual(['properties', 'tags']);
     expect(patch.tags).toEqual({ team: 'data', ...RUN_TAGS });
-    expect(patch.properties.configuration).toEqual({ triggerType: 'Manual', replicaTimeout: 240 });
-    expect(patch.properties.template.containers).toEqual([
+    expect(patch.properties?.configuration).toEqual({ triggerType: 'Manual', replicaTimeout: 240 });
+    expect(patch.properties?.template?.containers).toEqual([
       expect.objectContaining({ name: 'main', image: `${IMAGE}:2.0`, env: [{ name: 'MODE', value: 'stream' }] }),
     ]);
     const j = liveJob(job);
-    expect(j.properties.template.containers[0].image).toBe(`${IMAGE}:2.0`);
-    expect(j.properties.configuration.manualTriggerConfig).toEqual({ parallelism: 3, replicaCompletionCount: 3 });
+    expect(j.properties.template?.containers?.[0]?.image).toBe(`${IMAGE}:2.0`);
+    expect(j.properties.configuration?.manualTriggerConfig).toEqual({ parallelism: 3, replicaCompletionCount: 3 });
     expect(r.log).toContain('configuration.replicaTimeout: 120 -> 240  [job-yaml]');
     expect(r.log).toContain(`template.containers[main].image: ${IMAGE}:1.0 -> ${IMAGE}:2.0\n`);
     expect(r.log).toContain('template.containers[main].env[MODE]: batch -> stream  [job-yaml]');
@@ -158,11 +157,12 @@ properties:
 
   it('reports and corrects drift: a change made outside the file is set back', async () => {
     // Someone edits the job in the portal: a longer timeout, another env var, a new tag.
-    const j = liveJob(job);
-    j.properties.configuration.replicaTimeout = 999;
-    j.properties.template.containers[0].env.push({ name: 'DEBUG', value: '1' });
+    const raw = bed.standIn.arm.getJob(bed.world.resourceGroup, job);
+    const j = armJob(raw, `job ${job}`); // the same object, typed: edits to it are edits to raw
+    j.properties.configuration!.replicaTimeout = 999;
+    j.properties.template!.containers![0]!.env!.push({ name: 'DEBUG', value: '1' });
     j.tags = { ...j.tags, owner: 'portal' };
-    bed.standIn.arm.seedJob(bed.world.resourceGroup, j, { name: job });
+    bed.standIn.arm.seedJob(bed.world.resourceGroup, raw!, { name: job });
 
     const dry = await run({
       'job-name': job,
@@ -184,8 +184,8 @@ properties:
     expect(r.log).toContain('configuration.replicaTimeout: 999 -> 240  [job-yaml]');
     expect(r.log).toContain('template.containers[main].env[DEBUG]: 1 -> (removed)  [job-yaml]');
     const after = liveJob(job);
-    expect(after.properties.configuration.replicaTimeout).toBe(240);
-    expect(after.properties.template.containers[0].env).toEqual([{ name: 'MODE', value: 'stream' }]);
+    expect(after.properties.configuration?.replicaTimeout).toBe(240);
+    expect(after.properties.template?.containers?.[0]?.env).toEqual([{ name: 'MODE', value: 'stream' }]);
     // Tags the file does not name are not the file's: they stay.
     expect(after.tags).toEqual({ team: 'data', owner: 'portal', ...RUN_TAGS });
   });
@@ -217,8 +217,8 @@ properties:
     expect(r.errors).toEqual([]);
     expect(r.outputs['job-operation']).toBe('created');
     const conf = liveJob(job).properties.configuration;
-    expect(conf.triggerType).toBe('Schedule');
-    expect(conf.scheduleTriggerConfig).toMatchObject({ cronExpression: '30 2 * * *' });
+    expect(conf?.triggerType).toBe('Schedule');
+    expect(conf?.scheduleTriggerConfig).toMatchObject({ cronExpression: '30 2 * * *' });
     const next =
       /Next runs \(UTC\) of '30 2 \* \* \*': (\d{4}-\d\d-\d\d 02:30), (\d{4}-\d\d-\d\d 02:30), (\d{4}-\d\d-\d\d 02:30)\./;
     expect(r.log).toMatch(next);
@@ -230,7 +230,7 @@ properties:
   it('changes the schedule, and a cron input overrides the file', async () => {
     const r = await run({ 'job-name': job, 'job-yaml': file('nightly.yaml', definition('0 3 * * MON')) });
     expect(r.errors).toEqual([]);
-    expect(body(r, 'PATCH').properties.configuration).toEqual({
+    expect(body(r, 'PATCH').properties?.configuration).toEqual({
       triggerType: 'Schedule',
       replicaTimeout: 300,
       scheduleTriggerConfig: { cronExpression: '0 3 * * MON' },
@@ -239,7 +239,7 @@ properties:
 
     const o = await run({ 'job-name': job, 'job-yaml': 'nightly.yaml', 'cron-expression': '15 4 * * *' });
     expect(o.errors).toEqual([]);
-    expect(liveJob(job).properties.configuration.scheduleTriggerConfig.cronExpression).toBe('15 4 * * *');
+    expect(liveJob(job).properties.configuration?.scheduleTriggerConfig?.cronExpression).toBe('15 4 * * *');
   });
 
   it('refuses an invalid cron expression in the file, naming the line, before any call to Azure', async () => {
@@ -322,11 +322,11 @@ ${
     expect(r.errors).toEqual([]);
     expect(r.outputs['job-operation']).toBe('created');
     const j = liveJob(job);
-    expect(j.identity.type).toBe('UserAssigned');
-    expect(Object.keys(j.identity.userAssignedIdentities)).toEqual([identity()]);
+    expect(j.identity?.type).toBe('UserAssigned');
+    expect(Object.keys(j.identity?.userAssignedIdentities ?? {})).toEqual([identity()]);
     const conf = j.properties.configuration;
-    expect(conf.triggerType).toBe('Event');
-    expect(conf.eventTriggerConfig).toEqual({
+    expect(conf?.triggerType).toBe('Event');
+    expect(conf?.eventTriggerConfig).toEqual({
       parallelism: 2,
       replicaCompletionCount: 1,
       scale: {
@@ -343,7 +343,7 @@ ${
         ],
       },
     });
-    expect(conf.secrets).toEqual(
+    expect(conf?.secrets).toEqual(
       expect.arrayContaining([
         {
           name: 'postgres-url',
@@ -353,11 +353,11 @@ ${
         { name: 'queue-connection', value: QUEUE_CONNECTION },
       ]),
     );
-    expect(conf.identitySettings).toEqual([{ identity: identity(), lifecycle: 'Main' }]);
-    expect(j.properties.template.volumes).toEqual([
+    expect(conf?.identitySettings).toEqual([{ identity: identity(), lifecycle: 'Main' }]);
+    expect(j.properties.template?.volumes).toEqual([
       expect.objectContaining({ name: 'scratch', storageType: 'EmptyDir' }),
     ]);
-    expect(j.properties.template.containers[0].volumeMounts).toEqual([
+    expect(j.properties.template?.containers?.[0]?.volumeMounts).toEqual([
       expect.objectContaining({ volumeName: 'scratch', mountPath: '/tmp/work' }),
     ]);
     // The connection string is masked, and only the secret's name is shown.
@@ -372,8 +372,8 @@ ${
     expect(r.errors).toEqual([]);
     expect(r.writes).toEqual([`PATCH Microsoft.App/jobs/${job}`]);
     const patch = body(r, 'PATCH');
-    expect(Object.keys(patch.properties)).toEqual(['configuration']);
-    expect(patch.properties.configuration.eventTriggerConfig.scale.rules).toEqual([
+    expect(Object.keys(patch.properties ?? {})).toEqual(['configuration']);
+    expect(patch.properties?.configuration?.eventTriggerConfig?.scale?.rules).toEqual([
       {
         name: 'orders-queue',
         type: 'azure-queue',
@@ -382,9 +382,9 @@ ${
       },
     ]);
     const conf = liveJob(job).properties.configuration;
-    expect(conf.eventTriggerConfig.scale.rules[0].identity).toBe(identity());
-    expect(conf.eventTriggerConfig.scale.rules[0].auth ?? []).toEqual([]);
-    expect(conf.secrets).toContainEqual({ name: 'queue-connection', value: QUEUE_CONNECTION });
+    expect(conf?.eventTriggerConfig?.scale?.rules?.[0]?.identity).toBe(identity());
+    expect(conf?.eventTriggerConfig?.scale?.rules?.[0]?.auth ?? []).toEqual([]);
+    expect(conf?.secrets).toContainEqual({ name: 'queue-connection', value: QUEUE_CONNECTION });
     expect(r.log).toContain(
       'configuration.eventTriggerConfig.scale.rules[orders-queue].auth[connection]: connection from secret queue-connection -> (removed)  [job-yaml]',
     );
@@ -396,7 +396,7 @@ ${
   it('takes what az containerapp job show -o yaml prints as it is: nothing to change', async () => {
     // The GET view: read-only members (id, systemData, provisioningState, principalId...) and secrets by name only.
     const shown = liveJob(job);
-    for (const secret of shown.properties.configuration.secrets) delete secret.value;
+    for (const secret of shown.properties.configuration?.secrets ?? []) delete secret.value;
     const r = await run({ 'job-name': job, 'job-yaml': file('shown.yaml', stringify(shown)) });
     expect(r.errors).toEqual([]);
     expect(r.warnings).toEqual([]);
@@ -471,7 +471,7 @@ properties:
     expect(r.outputs['job-operation']).toBe('created');
     expect(r.outputs.image).toBe(`${IMAGE}:1.0`);
     expect(r.writes).toEqual([]);
-    expect(liveJob('dry-job')).toBeUndefined();
+    expect(bed.standIn.arm.getJob(bed.world.resourceGroup, 'dry-job')).toBeUndefined();
     expect(r.log).toContain('would be created (dry run: nothing written)');
     expect(r.log).toContain('configuration.secrets[api-key]: (none) -> (new value)');
     expect(r.log).toContain('template.containers[app].env[API_KEY]: (none) -> secretref:api-key');

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobApi } from '../../src/azure/arm.ts';
 import { httpsFetch } from '../../standin/common/http.ts';
 import { findLeaks } from '../../test-support/e2e.ts';
+import { armJobBody } from '../../test-support/arm-json.ts';
 import { runAction, type RunResult } from '../../test-support/harness.ts';
 import {
   loadCassette,
@@ -80,8 +81,6 @@ function notFound(jobId: string, resourceGroup: string, name: string): Interacti
     }),
   };
 }
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 interface Replayed extends RunResult {
   replay: ReplayServer;
@@ -153,11 +152,13 @@ describe('create (az containerapp job create, 2026, api-version 2025-07-01)', ()
     expect(r.outputs['job-id']).toBe(jobId);
     expect(r.outputs.image).toBe('mcr.microsoft.com/k8se/quickstart-jobs:latest');
     // What the action sent agrees with what the Azure CLI sent and Azure accepted.
-    const sent = JSON.parse(r.replay.requests.find((q) => q.method === 'PUT')?.body ?? '{}') as Json;
-    const recorded = JSON.parse(CREATE_2026[0]!.requestBody ?? '{}') as Json;
-    expect(sent.properties.environmentId).toBe(recorded.properties.environmentId);
-    expect(sent.properties.configuration.triggerType.toLowerCase()).toBe('manual');
-    expect(sent.properties.template.containers[0].image).toBe(recorded.properties.template.containers[0].image);
+    const sent = armJobBody(JSON.parse(r.replay.requests.find((q) => q.method === 'PUT')?.body ?? '{}'));
+    const recorded = armJobBody(JSON.parse(CREATE_2026[0]!.requestBody ?? '{}'));
+    expect(sent.properties?.environmentId).toBe(recorded.properties?.environmentId);
+    expect(sent.properties?.configuration?.triggerType.toLowerCase()).toBe('manual');
+    expect(sent.properties?.template?.containers?.[0]?.image).toBe(
+      recorded.properties?.template?.containers?.[0]?.image,
+    );
     expect(r.replay.unmatched()).toEqual([]);
     expect(r.replay.unused()).toEqual([]);
   });
@@ -194,11 +195,11 @@ describe('update and start (Azure PowerShell, 2024, api-version 2023-05-01)', ()
     expect(r.replay.unused()).toEqual([]);
     // The patch the action sent changes the image and keeps what the user did not touch (the recorded probe).
     const patch = r.replay.requests.find((q) => q.method === 'PATCH');
-    const container = (JSON.parse(patch?.body ?? '{}') as Json).properties?.template?.containers?.[0] as
-      Json | undefined;
+    const container = armJobBody(JSON.parse(patch?.body ?? '{}')).properties?.template?.containers?.[0];
     expect(container?.image).toBe('mcr.microsoft.com/k8se/quickstart:latest');
-    const recorded = (JSON.parse(P[0]!.body) as Json).properties.template.containers[0] as Json;
-    expect(container?.probes).toEqual(recorded.probes);
+    const recorded = armJobBody(JSON.parse(P[0]!.body)).properties?.template?.containers?.[0];
+    expect(recorded?.probes).toBeDefined();
+    expect(container?.probes).toEqual(recorded?.probes);
     expect(container?.resources).toMatchObject({ cpu: 0.25, memory: '0.5Gi' });
   });
 

@@ -112,7 +112,7 @@ describe('watchExecution', () => {
     const bad = setup({ durationMs: 3000, outcome: 'Succeeded' });
     bad.api.readsFail = 5;
     const started = await bad.api.startExecution();
-    const outcome = await watchExecution(bad.api, started.name!, bad.options);
+    const outcome = await watchExecution(bad.api, started.name, bad.options);
     expect(outcome).toMatchObject({ status: 'Unknown', stoppedByAction: true });
     expect(outcome.readError).toBe('503 ServiceUnavailable: Service Unavailable');
     expect(bad.api.writes()).toEqual(['startExecution', 'stopExecution']);
@@ -122,9 +122,9 @@ describe('watchExecution', () => {
     const { api, options } = setup({ durationMs: 0, outcome: 'Hang' }, { timeoutSec: 30 });
     api.stopsFail = 1;
     const { name } = await api.startExecution();
-    const outcome = await watchExecution(api, name!, options);
+    const outcome = await watchExecution(api, name, options);
     expect(outcome).toMatchObject({ status: 'TimedOut', stoppedByAction: false });
-    expect(describeFailure(outcome, api.jobName, name!, 30)).toBe(
+    expect(describeFailure(outcome, api.jobName, name, 30)).toBe(
       `Execution '${name}' of job 'alice-weather-job' did not finish within 30 s; stopping it failed (503 ServiceUnavailable: The service is unavailable), so it may still be running: stop it with: az containerapp job stop --name alice-weather-job --resource-group rg-data --job-execution-name ${name}. Raise input 'timeout' (or the job's replica-timeout) if the job needs longer.`,
     );
   });
@@ -133,12 +133,12 @@ describe('watchExecution', () => {
     const { api, clock, options } = setup({ durationMs: 0, outcome: 'Hang' });
     const { name } = await api.startExecution();
     clock.onSleep = () => {
-      if (clock.sleeps.length === 2) api.executions.delete(name!);
+      if (clock.sleeps.length === 2) api.executions.delete(name);
     };
-    const outcome = await watchExecution(api, name!, options);
+    const outcome = await watchExecution(api, name, options);
     expect(outcome.status).toBe('NotFound');
     expect(api.writes()).toEqual(['startExecution']);
-    expect(describeFailure(outcome, api.jobName, name!, 600)).toMatch(
+    expect(describeFailure(outcome, api.jobName, name, 600)).toMatch(
       new RegExp(`^Execution '${name}' of job 'alice-weather-job' no longer exists \\(404 ResourceNotFound: `),
     );
   });

@@ -34,7 +34,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 function fakeFetch(routes: Record<string, Handler>): { fetch: typeof fetch; sent: Sent[] } {
   const sent: Sent[] = [];
   const f = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    const url = String(input);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const u = new URL(url);
     const req: Sent = {
       method: init.method ?? 'GET',
@@ -48,7 +48,7 @@ function fakeFetch(routes: Record<string, Handler>): { fetch: typeof fetch; sent
     if (!handler) throw new TypeError('fetch failed', { cause: { code: 'ENOTFOUND' } });
     return handler(req);
   };
-  return { fetch: f as typeof fetch, sent };
+  return { fetch: f, sent };
 }
 
 /** An ACR that has `tags` (newest first) in repository `repo`, granting pull when `pull`. */

@@ -6,12 +6,11 @@ import { deploy, desiredJob } from '../../src/job/deploy.ts';
 import { diffJobs, jobToWire, toJson, type Obj } from '../../src/job/definition.ts';
 import { executionTemplate, hasContainerInputs, targetContainer, type RegistryPlan } from '../../src/job/spec.ts';
 import { baseConfig } from '../../test-support/config-fixture.ts';
+import { armJobBody } from '../../test-support/arm-json.ts';
 import { manualConfiguration } from '../../test-support/fixtures.ts';
 
 const ENV_ID =
   '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.App/managedEnvironments/env-data';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function liveJob(): Job {
   return {
@@ -145,7 +144,7 @@ describe('update plan (inputs laid over the live job, one diff)', () => {
 
   it('merges env vars by default and replaces them with env-vars-update: replace', () => {
     const merged = plan(baseConfig({ envVars: [{ name: 'RUN_MODE', value: 'full' }] }), liveJob());
-    expect((merged.patch as Json).properties.template.containers[0].env).toEqual([
+    expect(armJobBody(merged.patch).properties?.template?.containers?.[0]?.env).toEqual([
       { name: 'LOG_LEVEL', value: 'INFO' },
       { name: 'POSTGRES_URL', secretRef: 'postgres-url' },
       { name: 'RUN_MODE', value: 'full' },
@@ -154,7 +153,7 @@ describe('update plan (inputs laid over the live job, one diff)', () => {
       baseConfig({ envVars: [{ name: 'RUN_MODE', value: 'full' }], envVarsUpdate: 'replace' }),
       liveJob(),
     );
-    expect((replaced.patch as Json).properties.template.containers[0].env).toEqual([
+    expect(armJobBody(replaced.patch).properties?.template?.containers?.[0]?.env).toEqual([
       { name: 'RUN_MODE', value: 'full' },
     ]);
     expect(replaced.changes.map((c) => c.field)).toEqual([
@@ -168,7 +167,7 @@ describe('update plan (inputs laid over the live job, one diff)', () => {
     const p = plan(baseConfig({ secrets: [{ name: 'storage-key', value: 's3cr3t-new' }] }), liveJob(), {
       secrets: [{ name: 'postgres-url', value: 'postgres://x' }],
     });
-    expect((p.patch as Json).properties.configuration).toEqual({
+    expect(armJobBody(p.patch).properties?.configuration).toEqual({
       triggerType: 'Manual',
       replicaTimeout: 300,
       secrets: [
@@ -188,7 +187,7 @@ describe('update plan (inputs laid over the live job, one diff)', () => {
 
   it('switches Manual to Schedule, clearing the manual trigger block', () => {
     const p = plan(baseConfig({ triggerType: 'Schedule', cronExpression: '0 6 * * *' }), liveJob());
-    expect((p.patch as Json).properties.configuration).toEqual({
+    expect(armJobBody(p.patch).properties?.configuration).toEqual({
       triggerType: 'Schedule',
       replicaTimeout: 300,
       scheduleTriggerConfig: { parallelism: 1, replicaCompletionCount: 1, cronExpression: '0 6 * * *' },
@@ -214,7 +213,7 @@ describe('update plan (inputs laid over the live job, one diff)', () => {
     const job = liveJob();
     job.template!.containers!.push({ name: 'sidecar', image: 'busybox' });
     const p = plan(baseConfig({ replicaTimeout: 60, tags: { owner: 'bob' } }), job);
-    expect(Object.keys((p.patch as Json).properties)).toEqual(['configuration']);
+    expect(Object.keys(armJobBody(p.patch).properties ?? {})).toEqual(['configuration']);
   });
 
   it('sees a user-assigned identity pasted in another case as the same one (no change)', () => {

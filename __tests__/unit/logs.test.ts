@@ -270,7 +270,7 @@ describe('Log Analytics fallback', () => {
         ),
     );
     const d = await fromLogAnalytics({ api: denied, ...base({}) });
-    expect(d).toMatchObject({ state: 'denied', problem: expect.stringMatching(/^InsufficientAccessError/) });
+    expect(d).toMatchObject({ state: 'denied', problem: expect.stringMatching(/^InsufficientAccessError/) as unknown });
     expect(denied.asked).toBe(1);
   });
 

@@ -85,7 +85,10 @@ describe('startExecution', () => {
       await real(t); // ours
       throw netError();
     };
-    const error = await startExecution(api, undefined, { clock, log }).catch((e: Error) => e);
+    const error = await startExecution(api, undefined, { clock, log }).then(
+      () => new Error('the start succeeded'),
+      (e: Error) => e,
+    );
     expect(String(error)).toMatch(
       /2 executions that run what this step sent started since then: alice-weather-job-exec002 \(started .*\), alice-weather-job-exec001 .*cannot tell which one is its own/,
     );

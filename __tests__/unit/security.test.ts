@@ -97,7 +97,7 @@ describe('megabyte lines do not block the process', () => {
   );
 
   it('a diagnosis of a megabyte event message is made at once', { timeout: 20_000 }, () => {
-    const outcome: Outcome = { status: 'Failed', exitCode: 1, durationSec: 3 } as Outcome;
+    const outcome: Outcome = { status: 'Failed', exitCode: 1, durationSec: 3 };
     const ev: Evidence = {
       events: [{ reason: 'ImagePullFailure', message: `Failed to pull image: ${'repository '.repeat(MB / 11)}` }],
       tailOf: () => [],

@@ -343,7 +343,7 @@ type RawJson = (method: 'GET' | 'POST', path: string, query: Record<string, stri
 /** A JSON call through the client's pipeline for what the SDK does not cover; non-2xx throws with Azure's code. */
 function rawJsonOf(getContext: () => ContainerAppsAPIContext, signal: AbortSignal | undefined): RawJson {
   return async (method, path, query) => {
-    const resource = getContext().path(path);
+    const resource = getContext().pathUnchecked(path);
     const params = { queryParameters: query, abortSignal: signal, skipUrlEncoding: true };
     const response = method === 'GET' ? await resource.get(params) : await resource.post(params);
     if (!/^2\d\d$/.test(response.status)) {

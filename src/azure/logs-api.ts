@@ -179,7 +179,7 @@ export function createLogsApi(options: LogsApiOptions): LogsApi {
     apiVersion: string,
     signal?: AbortSignal,
   ): Promise<unknown> => {
-    const resource = context.path(path);
+    const resource = context.pathUnchecked(path);
     const params = { queryParameters: { 'api-version': apiVersion }, ...(signal ? { abortSignal: signal } : {}) };
     const response = method === 'GET' ? await resource.get(params) : await resource.post(params);
     if (!/^2\d\d$/.test(response.status)) {

@@ -671,8 +671,8 @@ async function logIn(s: BuildSession, config: Config, deps: BuildDeps): Promise<
       credential: deps.credential,
       scope: config.auth.armScope,
       fetch: deps.fetch ?? fetch,
-      mask: log.mask,
-      info: log.info,
+      mask: (value) => log.mask(value),
+      info: (message) => log.info(message),
       now: deps.now ?? Date.now,
       sleep: deps.sleep ?? ((ms) => sleep(ms, undefined, { signal: deps.signal })),
     });
@@ -844,7 +844,7 @@ export async function buildAndPush(config: Config, deps: BuildDeps): Promise<Bui
       if (error instanceof BuildFailure && error.lines.length > 0) {
         log.info(`Last lines from ${error.cli} ${error.phase}:`);
         printUntrusted(
-          log.info,
+          (line) => log.info(line),
           error.lines.map((l) => `  ${l}`),
         );
       }

@@ -341,7 +341,7 @@ export function parseList(input: string, value: string): string[] | undefined {
         `${input} must be a JSON array of strings such as ["python", "main.py"] (numbers need quotes), or one item a line.`,
       );
     }
-    return parsed as string[];
+    return parsed;
   }
   return splitLines(value, false).map((l) => l.text);
 }

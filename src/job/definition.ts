@@ -126,6 +126,26 @@ function itemId(itemType: string, field: JobKeyField | undefined): string | unde
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** A value of the file or the job as text in a message or a path: a string as it is, anything else as JSON. */
+function textOf(v: Json | undefined): string {
+  return typeof v === 'string' ? v : v === undefined ? 'undefined' : JSON.stringify(v);
+}
+
+/** A YAML scalar's value as text, '' for null (a scalar holds a string, number, boolean or bigint). */
+function scalarValueText(node: Scalar): string {
+  const v = node.value;
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(v);
+    default:
+      return '';
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Reading and parsing
 
@@ -145,7 +165,7 @@ export function secretValuesInYaml(text: string): string[] {
         if (!isMap(item)) continue;
         for (const p of item.items) {
           if (isScalar(p.key) && p.key.value === 'value' && isScalar(p.value) && p.value.value !== null) {
-            const v = String(p.value.value);
+            const v = scalarValueText(p.value);
             if (v !== '') out.add(v);
             if (p.value.source && p.value.source !== v) out.add(p.value.source);
             // the runner masks a multi-line value line by line
@@ -280,7 +300,7 @@ class Parser {
     if (isAlias(node)) {
       const target = node.resolve(this.doc);
       if (!target) this.issue(node, `the alias *${node.source} has no anchor &${node.source} before it`);
-      return target as YamlNode | undefined;
+      return target;
     }
     return node;
   }
@@ -546,7 +566,7 @@ export function parseDefinition(text: string, file: string): Definition {
       continue;
     }
     if (key === 'type') {
-      const t = isScalar(valueNode) ? String(valueNode.value ?? '') : '';
+      const t = isScalar(valueNode) ? scalarValueText(valueNode) : '';
       if (t && t.toLowerCase() !== 'microsoft.app/jobs') {
         p.issue(valueNode, `type must be Microsoft.App/jobs (this file describes a '${t}'); use a job definition`);
       }
@@ -670,17 +690,21 @@ function checkEventScale(conf: Obj, add: AddIssue, issues: readonly Issue[]): vo
     const rules = (scale?.rules ?? []) as Obj[];
     const names = new Set<string>();
     rules.forEach((r, i) => {
-      const at = `configuration.eventTriggerConfig.scale.rules[${(r.name as string) ?? i}]`;
+      const at = `configuration.eventTriggerConfig.scale.rules[${textOf(r.name ?? i)}]`;
       if (!r.name) add(at, `scale rule ${i + 1} needs a name`);
-      else if (names.has(r.name as string)) add(at, `scale rule name '${r.name}' is used twice: names must be unique`);
-      else names.add(r.name as string);
+      else if (names.has(textOf(r.name)))
+        add(at, `scale rule name '${textOf(r.name)}' is used twice: names must be unique`);
+      else names.add(textOf(r.name));
       if (!r.type)
-        add(at, `scale rule '${r.name ?? i + 1}' needs a type, the KEDA scaler, e.g. azure-queue or azure-servicebus`);
+        add(
+          at,
+          `scale rule '${textOf(r.name ?? i + 1)}' needs a type, the KEDA scaler, e.g. azure-queue or azure-servicebus`,
+        );
       ((r.auth ?? []) as Obj[]).forEach((a) => {
         if (!a.secretRef || !a.triggerParameter) {
           add(
             `${at}.auth`,
-            `each auth entry of scale rule '${r.name ?? i + 1}' needs both secretRef (a job secret) and triggerParameter (the scaler's parameter, e.g. connection)`,
+            `each auth entry of scale rule '${textOf(r.name ?? i + 1)}' needs both secretRef (a job secret) and triggerParameter (the scaler's parameter, e.g. connection)`,
           );
         }
       });
@@ -769,10 +793,10 @@ function checkTemplate(template: Obj | undefined, add: AddIssue): void {
       if (seen.has(n)) add(at, `container name '${n}' is used twice`);
       seen.add(n);
       ((c.env ?? []) as Obj[]).forEach((e, j) => {
-        const eat = `${at}.env[${(e.name as string) ?? j}]`;
+        const eat = `${at}.env[${textOf(e.name ?? j)}]`;
         if (!e.name) add(eat, `env item ${j + 1} of container '${n}' needs a name`);
         else if (e.value !== undefined && e.secretRef !== undefined) {
-          add(eat, `env ${e.name} of container '${n}' has both value and secretRef: keep one`);
+          add(eat, `env ${textOf(e.name)} of container '${n}' has both value and secretRef: keep one`);
         }
       });
     });
@@ -781,8 +805,8 @@ function checkTemplate(template: Obj | undefined, add: AddIssue): void {
     if (!v.name) add(`template.volumes[${i}]`, `volume ${i + 1} needs a name`);
     if ((v.storageType === 'AzureFile' || v.storageType === 'NfsAzureFile') && !v.storageName) {
       add(
-        `template.volumes[${v.name ?? i}]`,
-        `volume '${v.name ?? i + 1}' of storageType ${v.storageType} needs storageName (the environment's storage)`,
+        `template.volumes[${textOf(v.name ?? i)}]`,
+        `volume '${textOf(v.name ?? i + 1)}' of storageType ${v.storageType} needs storageName (the environment's storage)`,
       );
     }
   });
@@ -897,7 +921,7 @@ export function wireToJob(wire: Obj): Job {
 
 /** The SDK model of a wire-shaped merge patch (the same members). */
 export function wireToPatch(wire: Obj): JobPatchProperties {
-  return wire as unknown as JobPatchProperties;
+  return wire;
 }
 
 /** A JSON copy without undefined members. */
@@ -921,7 +945,7 @@ export function mergePatch(target: Json | undefined, patch: Json | undefined): J
 }
 
 function idOf(item: Json | undefined, idKey: string | undefined): string | undefined {
-  return idKey && isObj(item) && item[idKey] !== undefined && item[idKey] !== null ? String(item[idKey]) : undefined;
+  return idKey && isObj(item) && item[idKey] !== undefined && item[idKey] !== null ? textOf(item[idKey]) : undefined;
 }
 
 function findById(list: Json | undefined, idKey: string, id: string | undefined): Json | undefined {
@@ -1036,15 +1060,17 @@ function show(v: Json | undefined, t: string): string | undefined {
   if (isObj(v)) {
     switch (t.replace(/^#/, '')) {
       case 'EnvironmentVar':
-        return v.secretRef !== undefined ? `secretref:${v.secretRef}` : String(v.value ?? '');
+        return v.secretRef !== undefined ? `secretref:${textOf(v.secretRef)}` : textOf(v.value ?? '');
       case 'Secret':
         return v.keyVaultUrl !== undefined
-          ? `keyvaultref:${v.keyVaultUrl},identityref:${shortId(String(v.identity ?? ''))}`
+          ? `keyvaultref:${textOf(v.keyVaultUrl)},identityref:${shortId(textOf(v.identity ?? ''))}`
           : '(set)';
       case 'RegistryCredentials':
-        return v.identity !== undefined ? `identity ${shortId(String(v.identity))}` : `user ${v.username ?? ''}`;
+        return v.identity !== undefined
+          ? `identity ${shortId(textOf(v.identity))}`
+          : `user ${textOf(v.username ?? '')}`;
       case 'ScaleRuleAuth':
-        return `${v.triggerParameter} from secret ${v.secretRef}`;
+        return `${textOf(v.triggerParameter)} from secret ${textOf(v.secretRef)}`;
     }
   }
   return JSON.stringify(redact(v, t));
@@ -1102,7 +1128,7 @@ class Differ {
         const l = isObj(live) ? live : {};
         const d = isObj(desired) ? desired : {};
         const word = (v: Json | undefined): string | undefined =>
-          v === undefined ? undefined : kind.value === 'string' ? String(v) : 'assigned';
+          v === undefined ? undefined : kind.value === 'string' ? textOf(v) : 'assigned';
         const patch: Obj = {};
         for (const k of new Set([...Object.keys(l), ...Object.keys(d)])) {
           if (k in l === k in d && same(l[k], d[k])) continue;
@@ -1118,7 +1144,7 @@ class Differ {
         for (const k of new Set([...Object.keys(l), ...Object.keys(d)])) {
           if (!same(l[k], d[k])) this.add(`${path}.${k}`, show(l[k], 'any'), show(d[k], 'any'), d[k], sub(file, k));
         }
-        return isEmpty(desired) ? null : (desired as Json);
+        return isEmpty(desired) ? null : desired;
       }
       case 'array':
         this.list(live, desired, file, field, kind.item, path);
@@ -1254,9 +1280,9 @@ export function checkReferences(
   const props = (desired.properties ?? {}) as Obj;
   const conf = (props.configuration ?? {}) as Obj;
   const template = (props.template ?? {}) as Obj;
-  const secrets = new Set(((conf.secrets ?? []) as Obj[]).map((s) => String(s.name)));
+  const secrets = new Set(((conf.secrets ?? []) as Obj[]).map((s) => textOf(s.name)));
   const identity = (desired.identity ?? {}) as Obj;
-  const type = String(identity.type ?? 'None');
+  const type = textOf(identity.type ?? 'None');
   const users = Object.keys((identity.userAssignedIdentities ?? {}) as Obj).map((u) => u.toLowerCase());
   const secretHint = def
     ? `add it under properties.configuration.secrets in ${def.file}, or to input 'secrets'`
@@ -1282,21 +1308,28 @@ export function checkReferences(
       );
     }
   };
-  const volumes = new Set(((template.volumes ?? []) as Obj[]).map((v) => String(v.name)));
+  const volumes = new Set(((template.volumes ?? []) as Obj[]).map((v) => textOf(v.name)));
   for (const list of ['containers', 'initContainers'] as const) {
     for (const c of (template[list] ?? []) as Obj[]) {
-      const cp = `template.${list}[${c.name}]`;
+      const cp = `template.${list}[${textOf(c.name)}]`;
       if (!c.image) {
-        add(cp, `container '${c.name}' has no image: set input 'image', or image under properties.template.${list}`);
+        add(
+          cp,
+          `container '${textOf(c.name)}' has no image: set input 'image', or image under properties.template.${list}`,
+        );
       }
       for (const e of (c.env ?? []) as Obj[]) {
-        needSecret(`${cp}.env[${e.name}]`, `env ${e.name} of container '${c.name}'`, e.secretRef);
+        needSecret(
+          `${cp}.env[${textOf(e.name)}]`,
+          `env ${textOf(e.name)} of container '${textOf(c.name)}'`,
+          e.secretRef,
+        );
       }
       for (const m of (c.volumeMounts ?? []) as Obj[]) {
         if (typeof m.volumeName === 'string' && !volumes.has(m.volumeName)) {
           add(
             `${cp}.volumeMounts[${m.volumeName}]`,
-            `container '${c.name}' mounts volume '${m.volumeName}', which properties.template.volumes does not define`,
+            `container '${textOf(c.name)}' mounts volume '${m.volumeName}', which properties.template.volumes does not define`,
           );
         }
       }
@@ -1307,34 +1340,34 @@ export function checkReferences(
   }
   for (const v of (template.volumes ?? []) as Obj[]) {
     for (const s of (v.secrets ?? []) as Obj[]) {
-      needSecret(`template.volumes[${v.name}]`, `volume '${v.name}'`, s.secretRef);
+      needSecret(`template.volumes[${textOf(v.name)}]`, `volume '${textOf(v.name)}'`, s.secretRef);
     }
   }
   for (const s of (conf.secrets ?? []) as Obj[]) {
     if (s.keyVaultUrl !== undefined) {
-      needIdentity(`configuration.secrets[${s.name}]`, `Key Vault secret '${s.name}'`, s.identity);
-    } else if (s.value === undefined && !existingSecrets.has(String(s.name))) {
+      needIdentity(`configuration.secrets[${textOf(s.name)}]`, `Key Vault secret '${textOf(s.name)}'`, s.identity);
+    } else if (s.value === undefined && !existingSecrets.has(textOf(s.name))) {
       add(
-        `configuration.secrets[${s.name}]`,
-        `secret '${s.name}' has no value and the job does not have it yet: pass the value in input 'secrets' (${s.name}=\${{ secrets.… }}) or make it a Key Vault reference (keyVaultUrl and identity)`,
+        `configuration.secrets[${textOf(s.name)}]`,
+        `secret '${textOf(s.name)}' has no value and the job does not have it yet: pass the value in input 'secrets' (${textOf(s.name)}=\${{ secrets.… }}) or make it a Key Vault reference (keyVaultUrl and identity)`,
       );
     }
   }
   for (const r of (conf.registries ?? []) as Obj[]) {
-    const rp = `configuration.registries[${r.server}]`;
-    needSecret(rp, `registry ${r.server}`, r.passwordSecretRef);
-    needIdentity(rp, `registry ${r.server}`, r.identity);
+    const rp = `configuration.registries[${textOf(r.server)}]`;
+    needSecret(rp, `registry ${textOf(r.server)}`, r.passwordSecretRef);
+    needIdentity(rp, `registry ${textOf(r.server)}`, r.identity);
   }
   for (const s of (conf.identitySettings ?? []) as Obj[]) {
-    needIdentity(`configuration.identitySettings[${s.identity}]`, 'identitySettings', s.identity);
+    needIdentity(`configuration.identitySettings[${textOf(s.identity)}]`, 'identitySettings', s.identity);
   }
   const scale = (conf.eventTriggerConfig as Obj | undefined)?.scale as Obj | undefined;
   for (const r of (scale?.rules ?? []) as Obj[]) {
-    const rp = `configuration.eventTriggerConfig.scale.rules[${r.name}]`;
+    const rp = `configuration.eventTriggerConfig.scale.rules[${textOf(r.name)}]`;
     for (const a of (r.auth ?? []) as Obj[]) {
-      needSecret(`${rp}.auth[${a.triggerParameter}]`, `scale rule '${r.name}'`, a.secretRef);
+      needSecret(`${rp}.auth[${textOf(a.triggerParameter)}]`, `scale rule '${textOf(r.name)}'`, a.secretRef);
     }
-    needIdentity(`${rp}.identity`, `scale rule '${r.name}'`, r.identity);
+    needIdentity(`${rp}.identity`, `scale rule '${textOf(r.name)}'`, r.identity);
   }
   if (conf.triggerType === 'Event' && !((scale?.rules ?? []) as Json[]).length) {
     add(

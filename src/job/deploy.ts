@@ -335,9 +335,10 @@ async function create(config: Config, deps: DeployDeps, def: Definition | undefi
 function warnFixed(config: Config, live: Job, deps: DeployDeps, def: Definition | undefined): void {
   const file = def?.file;
   const fileProps = (def?.wire.properties ?? {}) as Obj;
-  if (def?.wire.location && live.location && !sameLocation(def.wire.location as string, live.location)) {
+  const fileLocation = def?.wire.location as string | undefined;
+  if (fileLocation && live.location && !sameLocation(fileLocation, live.location)) {
     deps.warning(
-      `job-yaml file '${file}' gives location '${def.wire.location}', but job '${config.jobName}' is in '${live.location}'; a job's location cannot change, so the file's location is ignored.`,
+      `job-yaml file '${file}' gives location '${fileLocation}', but job '${config.jobName}' is in '${live.location}'; a job's location cannot change, so the file's location is ignored.`,
     );
   }
   const fileEnv = fileProps.environmentId as string | undefined;

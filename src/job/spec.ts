@@ -172,7 +172,7 @@ function configurationOverlay(config: Config, job: Job, ctx: OverlayContext): Ob
   const out: Obj = {};
   const liveType = conf.triggerType ?? CREATE_DEFAULTS.triggerType;
   const sameType = !config.triggerType || config.triggerType.toLowerCase() === liveType.toLowerCase();
-  const newType = sameType ? liveType : config.triggerType!;
+  const newType = sameType ? liveType : config.triggerType;
   if (!sameType) {
     if (newType === 'Event') {
       throw new ActionError(
@@ -225,7 +225,7 @@ function containerOverlay(config: Config, container: Container): Obj {
   if (config.command) out.command = [...config.command];
   if (config.args) out.args = [...config.args];
   if (config.cpu !== undefined || config.memory !== undefined) {
-    out.resources = toJson({ cpu: config.cpu, memory: config.memory }) as Obj;
+    out.resources = toJson({ cpu: config.cpu, memory: config.memory });
   }
   if (config.envVars !== undefined) out.env = toJson(applyEnv(container.env, config.envVars, config.envVarsUpdate));
   return out;
@@ -245,9 +245,7 @@ export function inputsOverlay(config: Config, base: Obj, ctx: OverlayContext): O
   if (ctx.target !== undefined) {
     const containers = job.template?.containers ?? [];
     properties.template = {
-      containers: containers.map((c) =>
-        c.name === ctx.target ? containerOverlay(config, c) : ({ name: c.name ?? '' } as Obj),
-      ),
+      containers: containers.map((c) => (c.name === ctx.target ? containerOverlay(config, c) : { name: c.name ?? '' })),
     };
   }
   if (Object.keys(properties).length) out.properties = properties;

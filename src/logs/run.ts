@@ -287,7 +287,7 @@ export function startExecutionLogs(d: ExecutionLogsDeps): ExecutionLogs {
     printer,
     log: out,
     parallelism: parallelismOf(job),
-    ...(out.secret ? { secret: out.secret } : {}),
+    ...(out.secret ? { secret: (value: string) => out.secret?.(value) } : {}),
     streamUrl: (replica, container) =>
       origin &&
       `${origin}/subscriptions/${config.auth.subscriptionId}/resourceGroups/${config.resourceGroup}/jobs/${config.jobName}/executions/${execution}/replicas/${replica}/containers/${container}/logstream`,

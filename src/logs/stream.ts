@@ -760,6 +760,22 @@ function column(t: LogTable, name: string): number {
   return t.columns.indexOf(name);
 }
 
+/** A Log Analytics cell as text: '' when empty; a dynamic (object) cell as JSON. */
+function cellText(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(v);
+    case 'object':
+      return v === null ? '' : JSON.stringify(v);
+    default:
+      return '';
+  }
+}
+
 export interface LogAnalyticsResult {
   /** Console lines by `replica/container`, oldest first, formatted. */
   console: Map<string, string[]>;
@@ -807,11 +823,11 @@ export async function fromLogAnalytics(o: LogAnalyticsOptions): Promise<LogAnaly
         column(con, n),
       ) as [number, number, number, number];
       for (const row of [...con.rows].reverse()) {
-        const key = `${String(row[g] ?? '')}/${String(row[c] ?? '')}`;
-        const ts = String(row[t] ?? '');
+        const key = `${cellText(row[g])}/${cellText(row[c])}`;
+        const ts = cellText(row[t]);
         const line = formatLine({
           ...(ts ? { ts: ts.replace(/Z$/, '').padEnd(29, '0') + 'Z' } : {}),
-          text: String(row[l] ?? ''),
+          text: cellText(row[l]),
         });
         const list = result.console.get(key) ?? [];
         list.push(line);
@@ -821,11 +837,11 @@ export async function fromLogAnalytics(o: LogAnalyticsOptions): Promise<LogAnaly
         column(sys, n),
       ) as [number, number, number, number, number];
       result.events = sys.rows.map((row) => ({
-        message: String(row[sl] ?? ''),
-        ...(row[st] ? { time: String(row[st]) } : {}),
-        ...(row[sty] ? { type: String(row[sty]) } : {}),
-        ...(row[sre] ? { reason: String(row[sre]) } : {}),
-        ...(row[sr] ? { replica: String(row[sr]) } : {}),
+        message: cellText(row[sl]),
+        ...(row[st] ? { time: cellText(row[st]) } : {}),
+        ...(row[sty] ? { type: cellText(row[sty]) } : {}),
+        ...(row[sre] ? { reason: cellText(row[sre]) } : {}),
+        ...(row[sr] ? { replica: cellText(row[sr]) } : {}),
       }));
       // Ingestion reached the end once the platform's end-of-run events are in: the job's completion, or the
       // exit of every replica seen (console lines are ingested alongside).
