@@ -127,7 +127,7 @@ function itemId(itemType: string, field: JobKeyField | undefined): string | unde
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A value of the file or the job as text in a message or a path: a string as it is, anything else as JSON. */
-function textOf(v: Json | undefined): string {
+export function textOf(v: Json | undefined): string {
   return typeof v === 'string' ? v : v === undefined ? 'undefined' : JSON.stringify(v);
 }
 
