@@ -74,8 +74,8 @@ describe('exit code without detailedStatus', () => {
 
 describe('exit code without detailedStatus (api-versions before 2026-07-01)', () => {
   it('is 0 for a Succeeded execution (the platform requires every container to exit 0) and unknown otherwise', () => {
-    expect(exitInfo({ status: 'Succeeded' } as never)).toEqual({ exitCode: 0 });
-    expect(exitInfo({ status: 'Failed' } as never)).toEqual({});
-    expect(exitInfo({ status: 'Running' } as never)).toEqual({});
+    expect(exitInfo({ status: 'Succeeded' })).toEqual({ exitCode: 0 });
+    expect(exitInfo({ status: 'Failed' })).toEqual({});
+    expect(exitInfo({ status: 'Running' })).toEqual({});
   });
 });
