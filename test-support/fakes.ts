@@ -206,7 +206,8 @@ export class FakeToolkit implements Toolkit {
     // main passes the toolkit's functions on unbound (as @actions/core's are).
     for (const key of Object.getOwnPropertyNames(FakeToolkit.prototype)) {
       const value = Object.getOwnPropertyDescriptor(FakeToolkit.prototype, key)?.value as unknown;
-      if (key !== 'constructor' && typeof value === 'function') Object.assign(this, { [key]: value.bind(this) });
+      if (key !== 'constructor' && typeof value === 'function')
+        Object.assign(this, { [key]: (value as (...args: unknown[]) => unknown).bind(this) });
     }
     this.env = { ...inputEnvironment(loadActionYml(REPO_ROOT), inputs), ...options.env };
     this.state = { ...options.state };

@@ -668,7 +668,7 @@ describe('environments, registries, resource groups', () => {
       username: world.registryUsername,
       passwords: [
         { name: 'password', value: world.registryPassword },
-        { name: 'password2', value: expect.any(String) },
+        { name: 'password2', value: expect.any(String) as unknown },
       ],
     });
     const denied = await call('POST', `${other.id}/listCredentials`, { version: '2023-07-01' });

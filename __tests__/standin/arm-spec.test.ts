@@ -181,7 +181,11 @@ describe('every answer of the main operations conforms to the spec', () => {
     const get = await call('GET', path);
     conforms('Jobs_Get', get);
     expect(get.json).toMatchObject({
-      identity: { type: 'SystemAssigned,UserAssigned', principalId: expect.any(String), tenantId: standIn.tenantId },
+      identity: {
+        type: 'SystemAssigned,UserAssigned',
+        principalId: expect.any(String) as unknown,
+        tenantId: standIn.tenantId,
+      },
       properties: {
         provisioningState: 'Succeeded',
         configuration: {

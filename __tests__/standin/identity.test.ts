@@ -6,13 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientAssertionCredential } from '@azure/identity';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EntraId } from '../../standin/entra/entra.ts';
 import { GitHubOidc } from '../../standin/github/oidc.ts';
 import { decodeJwt, verifyJwtSignature } from '../../standin/common/jwt.ts';
 import { ensureTls } from '../../standin/common/tls.ts';
 
-type Handler = { handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> };
+type Handler = { handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void };
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const CLIENT = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
@@ -36,10 +36,12 @@ async function serve(): Promise<Served> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      target.current!.handle(req, res, Buffer.concat(chunks)).catch((e: unknown) => {
+      try {
+        target.current!.handle(req, res, Buffer.concat(chunks));
+      } catch (e: unknown) {
         res.statusCode = 500;
         res.end(String(e));
-      });
+      }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -180,12 +182,11 @@ describe('GitHub OIDC token endpoint', () => {
     process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = gh.requestToken;
     let token: string;
     // getIDToken prints ::debug:: and ::add-mask:: workflow commands; keep them out of the test output.
-    const write = process.stdout.write;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
+    const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       token = await core.getIDToken(AZURE_AUDIENCE);
     } finally {
-      process.stdout.write = write;
+      quiet.mockRestore();
       delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
       delete process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
     }

@@ -34,6 +34,7 @@ import type { RegistryRecord } from '../arm/state.ts';
 import { httpsFetch, sendJson, type Host } from '../common/http.ts';
 import type { StandIn } from '../index.ts';
 import { createSigningKey, decodeJwt, signJwt, verifyJwtSignature, type SigningKey } from '../common/jwt.ts';
+import { text } from '../common/text.ts';
 
 /** The user name ACR expects with a refresh token (`docker login -u 00000000-0000-0000-0000-000000000000`). */
 export const ACR_TOKEN_USER = '00000000-0000-0000-0000-000000000000';
@@ -199,7 +200,7 @@ function authenticate(ctx: AcrContext, username: string | undefined, password: s
     return {
       subject: String(c.sub),
       admin: false,
-      principal: { oid: String(c.sub), appid: String(c.appid ?? '') },
+      principal: { oid: String(c.sub), appid: text(c.appid ?? '') },
     };
   }
   if (reg.adminUserEnabled && username === reg.username && reg.passwords.includes(password)) {

@@ -39,6 +39,7 @@ import { operationRoutes } from './routes/operations.ts';
 import { resourceRoutes } from './routes/resources.ts';
 import { runSchedules, triggerEvent, type ScheduledRun } from './triggers.ts';
 import { key, type Namespace, type Principal, type Route } from './routes/route.ts';
+import { text } from '../common/text.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -759,7 +760,7 @@ export class Arm {
   locationFor(params: Record<string, string>, body: Buffer): string {
     if (params.rg !== undefined && params.job !== undefined) {
       const job = this.jobs.get(key(params.rg, params.job));
-      if (job) return normalizeLocation(String(job.spec.location ?? ''));
+      if (job) return normalizeLocation(text(job.spec.location ?? ''));
       try {
         const b = parseJsonBody(body);
         if (isObj(b) && typeof b.location === 'string') return normalizeLocation(b.location);

@@ -19,6 +19,7 @@ import {
   type ScriptLogLine,
 } from './executions.ts';
 import { objects } from './util.ts';
+import { text } from '../common/text.ts';
 
 export interface ConsoleLine {
   /** ms since the epoch */
@@ -42,7 +43,7 @@ export interface SystemEvent {
 }
 
 function images(rec: ExecutionRecord): Map<string, string> {
-  return new Map(objects(rec.template.containers).map((c) => [String(c.name ?? ''), String(c.image ?? '')]));
+  return new Map(objects(rec.template.containers).map((c) => [text(c.name ?? ''), text(c.image ?? '')]));
 }
 
 function fill(text: string, run: ReplicaRun): string {

@@ -3,6 +3,7 @@
  * is derived from the clock (Processing, Running, then the outcome), so polling with a fake clock works.
  */
 import { executionTimestamp, isObj, objects, randomSuffix, type JsonObject } from './util.ts';
+import { text } from '../common/text.ts';
 
 export type ExecutionOutcome = 'Succeeded' | 'Failed' | 'Degraded' | 'Hang' | 'ImagePullFailure';
 
@@ -317,7 +318,7 @@ export function executionState(rec: ExecutionRecord, now: number): ExecutionStat
 }
 
 export function containerNames(template: JsonObject): string[] {
-  return objects(template.containers).map((c) => String(c.name ?? ''));
+  return objects(template.containers).map((c) => text(c.name ?? ''));
 }
 
 /** The version the inspection helpers (`arm.getJob`, `listExecutions`, `getExecution`) show: the spec's, the fullest. */

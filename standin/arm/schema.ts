@@ -153,8 +153,8 @@ export class OpenApiSpec {
     return cur;
   }
 
-  /** The schema of an operation's body parameter or of one of its responses. */
-  operationSchema(operationId: string, what: 'body' | string): SchemaRef | undefined {
+  /** The schema of an operation's body parameter (`what` 'body') or of one of its responses (`what` its status). */
+  operationSchema(operationId: string, what: string): SchemaRef | undefined {
     const paths = this.document.paths as Record<string, Record<string, Node>>;
     for (const item of Object.values(paths)) {
       for (const op of Object.values(item)) {

@@ -4,6 +4,7 @@
  */
 import type { EnvironmentRecord, JobRecord, RegistryRecord, ResourceGroupRecord } from './state.ts';
 import { armTimestamp, isObj, normalizeLocation, type Json, type JsonObject } from './util.ts';
+import { text } from '../common/text.ts';
 
 function orNull(v: unknown): Json {
   return v === undefined ? null : (v as Json);
@@ -53,18 +54,18 @@ export interface JobViewOptions {
 /** The Job as GET answers it (secret values stripped unless `withSecretValues`). */
 export function jobView(job: JobRecord, o: JobViewOptions): JsonObject {
   const spec = job.spec;
-  const props = (isObj(spec.properties) ? spec.properties : {}) as JsonObject;
-  const conf = (isObj(props.configuration) ? props.configuration : {}) as JsonObject;
-  const tmpl = (isObj(props.template) ? props.template : {}) as JsonObject;
-  const location = String(spec.location ?? '');
+  const props = isObj(spec.properties) ? spec.properties : {};
+  const conf = isObj(props.configuration) ? props.configuration : {};
+  const tmpl = isObj(props.template) ? props.template : {};
+  const location = text(spec.location ?? '');
 
   const secrets = Array.isArray(conf.secrets)
     ? conf.secrets.map((s) => {
         if (!isObj(s)) return s;
         const out: JsonObject = { name: s.name as Json };
-        if (o.withSecretValues && s.value !== undefined) out.value = s.value as Json;
-        if (s.keyVaultUrl !== undefined) out.keyVaultUrl = s.keyVaultUrl as Json;
-        if (s.identity !== undefined) out.identity = s.identity as Json;
+        if (o.withSecretValues && s.value !== undefined) out.value = s.value;
+        if (s.keyVaultUrl !== undefined) out.keyVaultUrl = s.keyVaultUrl;
+        if (s.identity !== undefined) out.identity = s.identity;
         return out;
       })
     : null;
@@ -74,12 +75,12 @@ export function jobView(job: JobRecord, o: JobViewOptions): JsonObject {
     triggerType: conf.triggerType as Json,
     replicaTimeout: conf.replicaTimeout as Json,
   };
-  if (conf.replicaRetryLimit !== undefined) configuration.replicaRetryLimit = conf.replicaRetryLimit as Json;
+  if (conf.replicaRetryLimit !== undefined) configuration.replicaRetryLimit = conf.replicaRetryLimit;
   configuration.manualTriggerConfig = orNull(conf.manualTriggerConfig);
   configuration.scheduleTriggerConfig = orNull(conf.scheduleTriggerConfig);
   configuration.eventTriggerConfig = orNull(conf.eventTriggerConfig);
   configuration.registries = orNull(conf.registries);
-  configuration.identitySettings = (conf.identitySettings as Json | undefined) ?? [];
+  configuration.identitySettings = conf.identitySettings ?? [];
 
   const template: JsonObject = {
     containers: Array.isArray(tmpl.containers) ? tmpl.containers.map(containerView) : null,
@@ -97,7 +98,7 @@ export function jobView(job: JobRecord, o: JobViewOptions): JsonObject {
   properties.eventStreamEndpoint = eventStreamEndpoint(o.env, o.subscriptionId, job.resourceGroup, job.name, location);
 
   const view: JsonObject = { id: job.id, name: job.name, type: 'Microsoft.App/jobs', location };
-  if (isObj(spec.tags) && Object.keys(spec.tags).length > 0) view.tags = spec.tags as Json;
+  if (isObj(spec.tags) && Object.keys(spec.tags).length > 0) view.tags = spec.tags;
   view.systemData = { ...job.systemData };
   view.properties = properties;
   view.identity = identityView(spec.identity, job.identityIds);

@@ -12,7 +12,8 @@ import type { TlsMaterial } from './tls.ts';
 
 /** One request to any host, in arrival order. `status` is filled in when the answer is complete. */
 export interface RequestLogEntry {
-  host: 'github' | 'entra' | 'arm' | string;
+  /** The stand-in host that took it: 'github', 'entra', 'arm', 'logstream', 'loganalytics'... */
+  host: string;
   method: string;
   path: string;
   query: Record<string, string>;
@@ -393,7 +394,7 @@ function cutResponse(res: ServerResponse, onCut: () => void): void {
   const r = res as unknown as Record<string, unknown>;
   const write = res.write.bind(res) as (chunk: Buffer, cb: () => void) => boolean;
   r.end = (...args: unknown[]) => {
-    const chunk = args.find((a) => typeof a === 'string' || Buffer.isBuffer(a)) as string | Buffer | undefined;
+    const chunk = args.find((a): a is string | Buffer => typeof a === 'string' || Buffer.isBuffer(a));
     const buf = chunk === undefined ? Buffer.alloc(0) : Buffer.from(chunk);
     write(buf.subarray(0, Math.floor(buf.length / 2)), () => setTimeout(onCut, 20));
     return res;

@@ -31,6 +31,7 @@ import {
   type JsonWebKey,
   type SigningKey,
 } from '../common/jwt.ts';
+import { text } from '../common/text.ts';
 
 export interface FederatedCredential {
   issuer: string;
@@ -253,7 +254,7 @@ export class EntraId {
     if (now >= c.exp + skew) return { ok: false, reason: 'expired', expiredAt: c.exp };
     return {
       ok: true,
-      claims: { ...c, oid: c.oid, appid: c.appid, tid: c.tid as string, aud: c.aud, exp: c.exp },
+      claims: { ...c, oid: c.oid, appid: c.appid, tid: c.tid, aud: c.aud, exp: c.exp },
     };
   }
 
@@ -266,7 +267,7 @@ export class EntraId {
     );
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const url = new URL(req.url ?? '/', 'https://standin.invalid');
     // Entra echoes the client's request id as the correlation id; msal-node sends it as a query parameter.
     const correlationId =
@@ -535,7 +536,7 @@ export class EntraId {
     }
     const { iss, sub, aud, exp, nbf } = decoded.payload;
     record.assertion = { iss, sub, aud, exp };
-    const auds = Array.isArray(aud) ? aud.map(String) : aud === undefined ? [] : [String(aud)];
+    const auds = Array.isArray(aud) ? aud.map(String) : aud === undefined ? [] : [text(aud)];
     const audText = auds.join(',');
 
     const byIssuer = app.federatedCredentials.filter((f) => f.issuer === iss);
@@ -593,7 +594,7 @@ export class EntraId {
           401,
           'invalid_client',
           7000272,
-          `The certificate with identifier ${String(decoded.header.kid ?? decoded.header.x5t ?? '')} used to sign the federated credential could not be found in the metadata of identity provider ${String(iss)}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token.`,
+          `The certificate with identifier ${text(decoded.header.kid ?? decoded.header.x5t ?? '')} used to sign the federated credential could not be found in the metadata of identity provider ${String(iss)}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token.`,
         );
       }
       // AADSTS700027, invalid_client, 401: title of AzureAD/passport-azure-ad#453 plus the reason text of

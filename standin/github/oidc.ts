@@ -156,7 +156,7 @@ export class GitHubOidc {
     );
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, _body: Buffer): Promise<void> {
+  handle(req: IncomingMessage, res: ServerResponse, _body: Buffer): void {
     const url = new URL(req.url ?? '/', 'https://standin.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (path === `${this.pathPrefix}/.well-known/openid-configuration` && req.method === 'GET') {

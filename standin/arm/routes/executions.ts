@@ -22,6 +22,7 @@ import { type JsonObject, armTimestamp, isObj, normalizeLocation } from '../util
 import { environmentOf, parseBody, requireJob, schemaError } from './jobs.ts';
 import { locationHeaders, startOperation } from './operations.ts';
 import { type Call, JOB, type Reply, type Route, execScope, jobScope, key, page, r } from './route.ts';
+import { text } from '../../common/text.ts';
 
 /** The routes of this module, in matching order. */
 export function executionRoutes(arm: Arm): Route[] {
@@ -119,7 +120,7 @@ export function startJob(arm: Arm, c: Call): Reply {
   );
   const result = { id: rec.id, name: rec.name };
   if (arm.lro.startMode === 'sync') return { status: 200, body: result };
-  const op = startOperation(arm, 'start', job.id, String(job.spec.location ?? ''));
+  const op = startOperation(arm, 'start', job.id, text(job.spec.location ?? ''));
   op.result = () => ({ status: 200, body: result });
   return { status: 202, headers: locationHeaders(arm, c, op) };
 }
@@ -203,7 +204,7 @@ export function getExecutionCall(arm: Arm, c: Call): Reply {
 export function logStreamBase(arm: Arm, job: JobRecord): string {
   const env = environmentOf(arm, job.spec);
   const host =
-    env?.eventStreamHost ?? `https://${normalizeLocation(String(job.spec.location ?? ''))}.azurecontainerapps.dev`;
+    env?.eventStreamHost ?? `https://${normalizeLocation(text(job.spec.location ?? ''))}.azurecontainerapps.dev`;
   return `${host}/subscriptions/${arm.subscriptionId}/resourceGroups/${job.resourceGroup}/jobs/${job.name}`;
 }
 
@@ -257,7 +258,7 @@ export function getAuthTokenCall(arm: Arm, c: Call): Reply {
       id: job.id,
       name: job.name,
       type: 'Microsoft.App/jobs/getAuthToken',
-      location: String(job.spec.location ?? ''),
+      location: text(job.spec.location ?? ''),
       tags: {},
       properties: { token, expires: armTimestamp(expiresAt) },
     },
@@ -276,7 +277,7 @@ export function stopExecutionCall(arm: Arm, c: Call): Reply {
   const e = requireExecution(arm, c.params);
   stopRecord(arm, e);
   if (arm.lro.stopMode === 'sync') return { status: 200 };
-  const op = startOperation(arm, 'stop', e.id, String(job.spec.location ?? ''));
+  const op = startOperation(arm, 'stop', e.id, text(job.spec.location ?? ''));
   op.result = () => ({ status: 200 });
   return { status: 202, headers: locationHeaders(arm, c, op) };
 }
@@ -290,7 +291,7 @@ export function stopMultiple(arm: Arm, c: Call): Reply {
     body: { value: stopped.map((e) => executionView(e, Math.max(now, arm.clock()), c.apiVersion)) },
   });
   if (arm.lro.stopMode === 'sync') return result();
-  const op = startOperation(arm, 'stop-multiple', job.id, String(job.spec.location ?? ''));
+  const op = startOperation(arm, 'stop-multiple', job.id, text(job.spec.location ?? ''));
   op.result = result;
   return { status: 202, headers: locationHeaders(arm, c, op) };
 }

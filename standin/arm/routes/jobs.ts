@@ -29,6 +29,7 @@ import {
   page,
   r,
 } from './route.ts';
+import { text } from '../../common/text.ts';
 
 /** The routes of this module, in matching order. */
 export function jobRoutes(arm: Arm): Route[] {
@@ -180,10 +181,10 @@ export function schemaError(arm: Arm, issues: Issue[], apiVersion: string, body:
 /** Defaults the service fills in on create / update. */
 export function withDefaults(arm: Arm, spec: JsonObject, env: EnvironmentRecord | undefined): JsonObject {
   const out = clone(spec);
-  const props = (isObj(out.properties) ? out.properties : (out.properties = {})) as JsonObject;
+  const props = isObj(out.properties) ? out.properties : (out.properties = {});
   if (props.workloadProfileName === undefined && env?.workloadProfiles !== false)
     props.workloadProfileName = 'Consumption';
-  const conf = isObj(props.configuration) ? (props.configuration as JsonObject) : undefined;
+  const conf = isObj(props.configuration) ? props.configuration : undefined;
   if (conf) {
     if (conf.triggerType === 'Manual' && conf.manualTriggerConfig === undefined) {
       conf.manualTriggerConfig = { replicaCompletionCount: 1, parallelism: 1 };
@@ -210,10 +211,10 @@ export function withDefaults(arm: Arm, spec: JsonObject, env: EnvironmentRecord 
 
 /** The service's checks beyond the schema (codes marked as guesses in README). */
 export function semanticChecks(arm: Arm, spec: JsonObject, existing: JobRecord | undefined): EnvironmentRecord {
-  const props = (isObj(spec.properties) ? spec.properties : {}) as JsonObject;
+  const props = isObj(spec.properties) ? spec.properties : {};
   const envId = typeof props.environmentId === 'string' ? props.environmentId : '';
   if (existing) {
-    const before = String((existing.spec.properties as JsonObject | undefined)?.environmentId ?? '');
+    const before = text((existing.spec.properties as JsonObject | undefined)?.environmentId ?? '');
     if (envId.toLowerCase() !== before.toLowerCase()) {
       throw new ArmError(
         400,
@@ -225,7 +226,7 @@ export function semanticChecks(arm: Arm, spec: JsonObject, existing: JobRecord |
   if (envId === '') throw new ArmError(400, 'InvalidManagedEnvironmentId', "Invalid ManagedEnvironmentId value ''.");
   const env = environmentById(arm, envId);
   if (!env) throw new ArmError(404, 'ManagedEnvironmentNotFound', `The managed environment '${envId}' was not found.`);
-  const conf = (isObj(props.configuration) ? props.configuration : {}) as JsonObject;
+  const conf = isObj(props.configuration) ? props.configuration : {};
   if (conf.triggerType === 'Schedule' && !isObj(conf.scheduleTriggerConfig)) {
     throw new ArmError(400, 'BadRequest', "scheduleTriggerConfig is required when triggerType is 'Schedule'.");
   }
@@ -235,7 +236,7 @@ export function semanticChecks(arm: Arm, spec: JsonObject, existing: JobRecord |
   const secrets = objects(conf.secrets);
   const names = new Set<string>();
   for (const s of secrets) {
-    const n = String(s.name ?? '');
+    const n = text(s.name ?? '');
     if (s.value === undefined && s.keyVaultUrl === undefined) {
       throw new ArmError(
         400,
@@ -245,7 +246,7 @@ export function semanticChecks(arm: Arm, spec: JsonObject, existing: JobRecord |
     }
     names.add(n.toLowerCase());
   }
-  const tmpl = (isObj(props.template) ? props.template : {}) as JsonObject;
+  const tmpl = isObj(props.template) ? props.template : {};
   const containers = objects(tmpl.containers);
   if (containers.length === 0)
     throw new ArmError(400, 'BadRequest', 'A Container Apps job must have at least one container.');
@@ -255,7 +256,7 @@ export function semanticChecks(arm: Arm, spec: JsonObject, existing: JobRecord |
       throw new ArmError(
         400,
         'ContainerAppImageRequired',
-        `Container with name '${String(ct.name ?? '')}' must have an 'Image' property specified.`,
+        `Container with name '${text(ct.name ?? '')}' must have an 'Image' property specified.`,
       );
     }
     for (const e of objects(ct.env)) {
@@ -263,7 +264,7 @@ export function semanticChecks(arm: Arm, spec: JsonObject, existing: JobRecord |
         throw new ArmError(
           400,
           'ContainerAppSecretRefNotFound',
-          `SecretRef '${e.secretRef}' defined for container '${String(ct.name ?? '')}' not found.`,
+          `SecretRef '${e.secretRef}' defined for container '${text(ct.name ?? '')}' not found.`,
         );
       }
     }
@@ -273,7 +274,7 @@ export function semanticChecks(arm: Arm, spec: JsonObject, existing: JobRecord |
       throw new ArmError(
         400,
         'ContainerAppRegistryPasswordSecretRefNotFound',
-        `PasswordSecretRef '${reg.passwordSecretRef}' defined for registry server '${String(reg.server ?? '')}' not found.`,
+        `PasswordSecretRef '${reg.passwordSecretRef}' defined for registry server '${text(reg.server ?? '')}' not found.`,
       );
     }
   }
@@ -319,8 +320,8 @@ export function putJob(arm: Arm, c: Call): Reply {
   if (existing) ensureNotBusy(arm, existing);
   const normalized = arm.spec.normalize('Job', body) as JsonObject;
   if (existing) {
-    const was = normalizeLocation(String(existing.spec.location ?? ''));
-    const now = normalizeLocation(String(normalized.location ?? ''));
+    const was = normalizeLocation(text(existing.spec.location ?? ''));
+    const now = normalizeLocation(text(normalized.location ?? ''));
     if (was !== now) {
       throw new ArmError(
         400,
@@ -376,7 +377,7 @@ export function putJob(arm: Arm, c: Call): Reply {
     return { status: created ? 201 : 200, body: view(arm, job, c.apiVersion), headers };
   }
   job.provisioningState = 'InProgress';
-  const op = startOperation(arm, 'job-put', job.id, String(spec.location ?? ''), (o) => {
+  const op = startOperation(arm, 'job-put', job.id, text(spec.location ?? ''), (o) => {
     job.provisioningState = o.outcome;
   });
   job.pendingOp = op;
@@ -410,7 +411,7 @@ export function patchJob(arm: Arm, c: Call): Reply {
     return { status: 200, body: view(arm, job, c.apiVersion) };
   }
   job.provisioningState = 'InProgress';
-  const op = startOperation(arm, 'job-patch', job.id, String(job.spec.location ?? ''), (o) => {
+  const op = startOperation(arm, 'job-patch', job.id, text(job.spec.location ?? ''), (o) => {
     job.provisioningState = o.outcome;
   });
   op.result = (v) => ({ status: 200, body: view(arm, job, v) });
@@ -429,7 +430,7 @@ export function deleteJobCall(arm: Arm, c: Call): Reply {
     return { status: 200 };
   }
   job.provisioningState = 'Deleting';
-  const op = startOperation(arm, 'job-delete', job.id, String(job.spec.location ?? ''), (o) => {
+  const op = startOperation(arm, 'job-delete', job.id, text(job.spec.location ?? ''), (o) => {
     if (o.outcome === 'Succeeded') arm.jobs.delete(k);
     else job.provisioningState = 'Failed';
   });
