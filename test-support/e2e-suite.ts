@@ -8,8 +8,7 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ExecutionScript, SeedOptions, StandInOptions } from '../standin/index.ts';
 import { startBed, type Bed, type E2eRun } from './e2e.ts';
-
-export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { armExecution, type ArmExecution } from './arm-json.ts';
 
 /** A public image the stand-in's registry check lets through. */
 export const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
@@ -20,7 +19,7 @@ export interface SuiteBed extends Bed {
   /** A fresh job (deployed with IMAGE in the seeded environment, plus `inputs`) for one test. */
   newJob: (inputs?: Record<string, string>) => Promise<string>;
   /** The job's executions as the stand-in holds them. */
-  executions: (job: string) => Json[];
+  executions: (job: string) => ArmExecution[];
   /** Starts `job` with the execution following `script`, logs read from the stand-in's Log Analytics too. */
   runScripted: (
     job: string,
@@ -61,7 +60,10 @@ export function suiteBed(jobPrefix: string, options: StandInOptions = {}, seed: 
       expect(r.errors).toEqual([]);
       return name;
     },
-    executions: (job) => bed().standIn.arm.listExecutions(bed().world.resourceGroup, job),
+    executions: (job) =>
+      bed()
+        .standIn.arm.listExecutions(bed().world.resourceGroup, job)
+        .map((e) => armExecution(e)),
     runScripted(job, script, inputs = {}, runOptions = {}) {
       bed().standIn.arm.scriptExecutions(bed().world.resourceGroup, job, script);
       return bed().run(

@@ -59,7 +59,7 @@ describe('a lost start while another workflow run starts the same job', () => {
       // This run's start reaches Azure, which starts an execution, but the answer is lost.
       bed.standIn.faults.dropAfter(START);
       const r = await bed.run({ 'job-name': job, start: 'true', logs: 'false' });
-      const all = executions(job).map((e) => e.name as string);
+      const all = executions(job).map((e) => e.name);
       expect(all).toHaveLength(2);
       expect(r.exitCode).toBe(1);
       expect(r.errors).toEqual([

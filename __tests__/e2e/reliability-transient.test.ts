@@ -56,7 +56,7 @@ describe('faults', () => {
     expect(u.errors).toEqual([expect.stringMatching(/did not finish within 2 s and was stopped/)]);
     expect(executions(job)[0]!.properties.status).toBe('Stopped');
     expect(bed.standIn.arm.getJob(bed.world.resourceGroup, job)!.properties).toMatchObject({
-      configuration: { secrets: expect.arrayContaining([{ name: 'api-key', value: 'k3y-value-456' }]) },
+      configuration: { secrets: expect.arrayContaining([{ name: 'api-key', value: 'k3y-value-456' }]) as unknown },
     });
   });
 
