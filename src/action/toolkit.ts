@@ -31,19 +31,20 @@ export interface Toolkit {
   readonly env: Record<string, string | undefined>;
   /** The workflow run (for the run record on the job's tags); absent: no record. */
   readonly run?: RunContext;
-  info(message: string): void;
-  notice(message: string): void;
-  warning(message: string): void;
-  error(message: string): void;
-  debug(message: string): void;
+  // The log functions are plain functions (no `this`), as @actions/core's are: main hands them on as they are.
+  info: (message: string) => void;
+  notice: (message: string) => void;
+  warning: (message: string) => void;
+  error: (message: string) => void;
+  debug: (message: string) => void;
   /** A raw stdout line (log group markers of the log streams). */
-  line(text: string): void;
-  group<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  line: (text: string) => void;
+  group: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
   setOutput(name: string, value: string): void;
   saveState(name: string, value: string): void;
   getState(name: string): string;
-  /** Hides a secret value in the log from now on (and in what `redact` cleans). */
-  mask(value: string): void;
+  /** Hides a secret value in the log from now on (and in what `redact` cleans). A plain function too. */
+  mask: (value: string) => void;
   /** Prints the step's error and marks it failed. */
   setFailed(message: string): void;
   /** Appends Markdown to the step summary (when the runner gives one). */

@@ -4,7 +4,7 @@
  * member the patch added is removed (null); tags and user-assigned identities go back key by key.
  */
 import type { Job, JobPatchProperties, Secret } from '@azure/arm-appcontainers';
-import { jobToWire, toJson, type Json, type Obj } from './definition.js';
+import { jobToWire, textOf, toJson, type Json, type Obj } from './definition.js';
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -54,10 +54,10 @@ export function rollbackPatch(before: Job, written: JobPatchProperties, secrets?
     for (const s of (props.configuration.secrets ?? []) as Json[]) {
       if (isObj(s) && s.value === undefined && s.keyVaultUrl === undefined) {
         throw new Error(
-          `rollbackPatch: secret '${String(s.name)}' has no value: pass the values listSecrets gave before the write.`,
+          `rollbackPatch: secret '${textOf(s.name)}' has no value: pass the values listSecrets gave before the write.`,
         );
       }
     }
   }
-  return out as unknown as JobPatchProperties;
+  return out;
 }
