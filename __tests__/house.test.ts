@@ -31,8 +31,7 @@ export function longFunctions(file: string, text: string, max: number): string[]
       const start = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
       const end = source.getLineAndCharacterOfPosition(node.getEnd()).line + 1;
       const lines = end - start + 1;
-      if (lines > max)
-        found.push(`${file}:${start} ${nameOf(node)} (${lines} lines)`);
+      if (lines > max) found.push(`${file}:${start} ${nameOf(node)} (${lines} lines)`);
     }
     ts.forEachChild(node, visit);
   };
