@@ -58,7 +58,6 @@ const missing = [
   !which('podman', SBIN) && 'podman',
   !which('runc', SBIN) && 'runc',
   !existsSync('/bin/busybox') && 'busybox-static',
-  !existsSync(join(ROOT, 'dist', 'setup.js')) && 'dist/setup.js (npm run bundle)',
 ].filter((m): m is string => typeof m === 'string');
 if (missing.length > 0) {
   console.warn(
