@@ -278,12 +278,13 @@ describe.skipIf(missing.length > 0)("README quick start: a student's first run f
     expect(job.properties.configuration.replicaTimeout).toBe(300);
   });
 
-  it('a program that reads POSTGRES_URL the workflow does not give fails the step with exit code 1 and the KeyError', async () => {
+  it('a program that reads POSTGRES_URL the workflow does not give fails the step naming POSTGRES_URL and the line to add', async () => {
     bed.standIn.arm.deleteJob(COURSE.resourceGroup, jobName);
     const withs = { ...qs.actionStep.with };
     const envVars = String(withs['env-vars']).split('\n');
     const kept = envVars.filter((l) => !l.startsWith('POSTGRES_URL='));
-    expect(kept.length).toBe(envVars.length - 1);
+    const dropped = envVars.filter((l) => l.startsWith('POSTGRES_URL='));
+    expect(dropped).toEqual(['POSTGRES_URL=secretref:postgres-url']);
     withs['env-vars'] = kept.join('\n');
     const arm = bed.standIn.arm;
     const before = arm.defaultExecutionScript;
@@ -304,9 +305,11 @@ describe.skipIf(missing.length > 0)("README quick start: a student's first run f
     expect(r.outputs['execution-status']).toBe('Failed');
     expect(r.outputs['exit-code']).toBe('1');
     expect(r.errors).toHaveLength(1);
-    // What main says today: the exit code, and the container's last lines, which end with Python's KeyError.
-    expect(r.errors[0]!.split('\n')[0]).toMatch(/ended Failed after \d+ s: container \S+ exited with code 1;/);
-    expect(r.errors[0]).toMatch(/KeyError: 'POSTGRES_URL'$/);
+    // The cause, named, with the fix: the very line the student left out of the README's env-vars.
+    expect(r.errors[0]).toMatch(
+      /^Execution '\S+' of job 'alice-weather-job' ended Failed after \d+ s: container \S+ exited with code 1: the program needs environment variable POSTGRES_URL, which the job does not set \(its output: KeyError: 'POSTGRES_URL'\); /,
+    );
+    expect(r.errors[0]).toContain(`as ${dropped[0]} with postgres-url=\${{ secrets.POSTGRES_URL }} in input 'secrets'`);
     expect(liveJob()!.properties.template.containers[0]!.env?.map((e) => e.name)).not.toContain('POSTGRES_URL');
     expect(findLeaks(r, Object.values(SECRET_VALUES))).toEqual([]);
   });
