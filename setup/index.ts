@@ -4,7 +4,8 @@
  * variables), for one repository or a whole class. Signs in as the person running it: the Azure CLI's login
  * (Cloud Shell has one), or a workload identity (AZURE_FEDERATED_TOKEN_FILE). See setup/README.md.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import type { TokenCredential } from '@azure/core-auth';
 import { AzureCliCredential, WorkloadIdentityCredential } from '@azure/identity';
 import { parseArgs, USAGE, UsageError } from './args.ts';
@@ -66,6 +67,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv, line: (text: s
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.env.SETUP_MAIN === '1') {
+// Run as the main module: node gives argv[1] as typed (symlinks kept, spaces as they are), import.meta.url resolved.
+if (import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '.')).href || process.env.SETUP_MAIN === '1') {
   process.exitCode = await cli(process.argv.slice(2), process.env, (t) => process.stdout.write(`${t}\n`));
 }
