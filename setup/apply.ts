@@ -226,13 +226,15 @@ async function ensureRole(
       API.authorization,
       `principalId eq '${principalId}'`,
     );
-    const covered = current.some(
+    const covering = current.find(
       (a) =>
         lastSegment(String(props(a).roleDefinitionId)) === lastSegment(definitionId) &&
         r.scope.toLowerCase().startsWith(String(props(a).scope).toLowerCase()),
     );
-    if (covered) {
-      deps.line(`= ${r.identity} has ${r.role} on ${r.scope}`);
+    if (covering) {
+      const at = String(props(covering).scope);
+      const through = at.toLowerCase() === r.scope.toLowerCase() ? '' : ` (through its assignment on ${at})`;
+      deps.line(`= ${r.identity} has ${r.role} on ${r.scope}${through}`);
       return false;
     }
   }
