@@ -10,6 +10,15 @@ import type { ExecutionScript, SeedOptions, StandInOptions } from '../standin/in
 import { startBed, type Bed, type E2eRun } from './e2e.ts';
 import { armExecution, type ArmExecution } from './arm-json.ts';
 
+/**
+ * `options` for a file whose tests are not about long-running operations: Azure ends each create or update at its
+ * first poll (1 s) instead of after two InProgress answers (7 s with the action's 1, 2, 4 s back-off). The answers
+ * keep their recorded shapes (status codes, headers); only the count of InProgress answers changes.
+ */
+export function quickLro(options: StandInOptions = {}): StandInOptions {
+  return { ...options, arm: { ...options.arm, lro: { ...options.arm?.lro, inProgressPolls: 0 } } };
+}
+
 /** A public image the stand-in's registry check lets through. */
 export const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
 

@@ -6,12 +6,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
-import { suiteBed } from '../../test-support/e2e-suite.ts';
+import { quickLro, suiteBed } from '../../test-support/e2e-suite.ts';
 import { armExecution, armJob, type ArmJob } from '../../test-support/arm-json.ts';
 
 // The field lists api-versions up to 2026-01-01 (the stand-in's default): this file's tests are about what the action
 // does with 2026-07-01's answers (detailedStatus, runningState) and assert no warnings, so the region lists 2026-07-01.
-const bed = suiteBed('run-job', { arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
+const bed = suiteBed('run-job', quickLro({ arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } }));
 
 function liveJob(name: string): ArmJob {
   return armJob(bed.standIn.arm.getJob(bed.world.resourceGroup, name), `job ${name}`);

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_API_VERSIONS_WITH_2026_07_01 } from '../../standin/index.ts';
+import { quickLro } from '../../test-support/e2e-suite.ts';
 import { startBed, type Bed } from '../../test-support/e2e.ts';
 
 const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
@@ -11,7 +12,7 @@ let bed: Bed;
 beforeAll(async () => {
   // The field lists api-versions up to 2026-01-01 (the stand-in's default): Azure's reason and message come only
   // with 2026-07-01, which this file's tests are about, so the region lists it.
-  bed = await startBed({ arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
+  bed = await startBed(quickLro({ arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } }));
 });
 afterAll(async () => {
   await bed?.close();

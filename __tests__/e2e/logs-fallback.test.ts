@@ -8,11 +8,11 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APP_API_VERSIONS_WITH_2026_07_01, type ExecutionScript } from '../../standin/index.ts';
-import { group, IMAGE, suiteBed, text } from '../../test-support/e2e-suite.ts';
+import { group, IMAGE, quickLro, suiteBed, text } from '../../test-support/e2e-suite.ts';
 
 // The field lists api-versions up to 2026-01-01 (the stand-in's default): this file's tests are about what the action
 // does with 2026-07-01's answers (detailedStatus, runningState) and assert no warnings, so the region lists 2026-07-01.
-const bed = suiteBed('log-job', { arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } });
+const bed = suiteBed('log-job', quickLro({ arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } }));
 const { newJob, runScripted: run } = bed;
 /** A plain job most tests run (each run's execution follows the script the test gives). */
 let job: string;

@@ -5,9 +5,9 @@
  * Part of the reliability suite (split for parallel runs): cancellation.
  */
 import { describe, expect, it } from 'vitest';
-import { suiteBed } from '../../test-support/e2e-suite.ts';
+import { quickLro, suiteBed } from '../../test-support/e2e-suite.ts';
 
-const bed = suiteBed('rel-job');
+const bed = suiteBed('rel-job', quickLro());
 const { newJob, executions } = bed;
 
 describe('cancellation', () => {
