@@ -11,6 +11,7 @@ import { findRegistryBinary, startAcr, type StandInAcr } from '../standin/acr/ac
 import { containerTools, which, type ContainerTools } from './containers.ts';
 import { findLeaks, startBed, type Bed, type E2eRun } from './e2e.ts';
 import type { RunOptions } from './harness.ts';
+import type { StandInOptions } from '../standin/index.ts';
 
 /** Where Debian puts podman's and runc's binaries when they are not on a user's PATH. */
 export const SBIN = ['/usr/sbin', '/sbin'];
@@ -41,6 +42,8 @@ export interface BuildBedOptions {
   folders: Record<string, { dockerfile: string; busybox?: boolean }>;
   /** The start of the temporary folders' names. */
   prefix: string;
+  /** Options of the stand-in (default none). */
+  standIn?: StandInOptions;
 }
 
 /** Call inside the `describe` whose tests build: registers the start (beforeAll) and the clean-up (afterAll). */
@@ -55,7 +58,7 @@ export function useBuildBed(options: BuildBedOptions): BuildBed {
     return value;
   };
   beforeAll(async () => {
-    bed = await startBed();
+    bed = await startBed(options.standIn);
     acr = await startAcr(bed.standIn, options.registry);
     tools = containerTools(bed.standIn.tls.caFile);
     workspace = mkdtempSync(join(tmpdir(), `${options.prefix}-workspace-`));

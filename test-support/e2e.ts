@@ -2,6 +2,8 @@
  * End-to-end test bed: a stand-in with a seeded world, and a runner that runs the bundled action through the
  * runner harness against it, returning the step result plus the requests the step made.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_CONTEXT, runAction, type RunOptions, type RunResult } from './harness.ts';
 import {
   startStandIn,
@@ -80,6 +82,9 @@ export function findLeaks(result: RunResult, secrets: string[]): string[] {
   return leaks;
 }
 
+/** Where the steps' node keeps its compiled code (NODE_COMPILE_CACHE), shared by every test file. */
+const COMPILE_CACHE = join(tmpdir(), 'deploy-aca-job-e2e-compile-cache');
+
 const READ_POSTS = /\/(listSecrets|listCredentials|getAuthToken|getAuthtoken)$/i;
 
 export function tail(path: string): string {
@@ -107,7 +112,12 @@ export async function startBed(options: StandInOptions = {}, seed: SeedOptions =
       const result = await runAction({
         inputs: { ...baseInputs(), ...inputs },
         oidc: standIn.oidc,
-        env: { NODE_EXTRA_CA_CERTS: standIn.tls.caFile },
+        env: {
+          NODE_EXTRA_CA_CERTS: standIn.tls.caFile,
+          // V8 keeps the compiled bundle between the suite's hundreds of steps (a fifth of their CPU time); nothing
+          // the action does changes.
+          NODE_COMPILE_CACHE: COMPILE_CACHE,
+        },
         // A private bundle (scripts/bundle-to.ts) instead of the repository's dist/, when set.
         ...(process.env.E2E_ACTION_DIR ? { actionDir: process.env.E2E_ACTION_DIR } : {}),
         ...options,

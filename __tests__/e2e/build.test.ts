@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { missingBuildTools, SBIN, useBuildBed, type BuildBed } from '../../test-support/build-bed.ts';
 import { which } from '../../test-support/containers.ts';
 import { armJob, type ArmJob } from '../../test-support/arm-json.ts';
+import { quickLro } from '../../test-support/e2e-suite.ts';
 
 const hasDocker = which('docker') !== undefined;
 if (missingBuildTools.length > 0) {
@@ -69,6 +70,7 @@ describe.skipIf(missingBuildTools.length > 0)('build-context: build, push and de
     registry: { resourceGroup: REGISTRY_RG, name: 'buildacr' },
     folders: { app: { dockerfile: DOCKERFILE, busybox: true }, broken: { dockerfile: BAD_DOCKERFILE } },
     prefix: 'build',
+    standIn: quickLro(),
   });
 
   it('builds with podman, logs in with the OIDC identity (no password), pushes and deploys the registry digest', async () => {

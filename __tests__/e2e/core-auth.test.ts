@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBed, type Bed } from '../../test-support/e2e.ts';
+import { quickLro } from '../../test-support/e2e-suite.ts';
 
 let bed: Bed;
 beforeAll(async () => {
-  bed = await startBed();
+  bed = await startBed(quickLro());
   // The job the sign-in tests update (created by the deploy tests when this was one file).
   const r = await bed.run({ 'job-name': 'alice-weather-job', environment: bed.world.environment, image: image('1.0') });
   expect(r.errors).toEqual([]);
@@ -109,27 +110,6 @@ describe('inputs and authentication', () => {
     expect(r.log).toContain('Signing in with the managed identity.');
     expect(calls[0]).toBe('https://management.azure.com true');
     expect(r.requests.filter((q) => q.host === 'github')).toEqual([]);
-  });
-
-  it('asks GitHub for a fresh token whenever Azure needs a new one (short token lifetimes)', async () => {
-    const short = await startBed({ tokenLifetimeSec: 2, oidcTokenLifetimeSec: 2 });
-    try {
-      await short.run({
-        'job-name': 'frank-job',
-        environment: short.world.environment,
-        image: 'mcr.microsoft.com/k8se/quickstart-jobs:latest',
-      });
-      short.standIn.arm.scriptExecutions(short.world.resourceGroup, 'frank-job', { durationMs: 6000 });
-      const before = short.standIn.github.issued;
-      const r = await short.run({ 'job-name': 'frank-job', start: 'true' });
-      expect(r.errors).toEqual([]);
-      expect(r.outputs['execution-status']).toBe('Succeeded');
-      expect(r.arm.filter((q) => q.status === 401)).toEqual([]);
-      expect(short.standIn.github.issued - before).toBeGreaterThan(2);
-      expect(r.requests.filter((q) => q.host === 'entra' && q.method === 'POST').length).toBeGreaterThan(2);
-    } finally {
-      await short.close();
-    }
   });
 
   it("uses the sovereign cloud's management scope with endpoint overrides", async () => {

@@ -7,12 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RUN_TAGS, startBed } from '../../test-support/e2e.ts';
-import { suiteBed } from '../../test-support/e2e-suite.ts';
+import { quickLro, suiteBed } from '../../test-support/e2e-suite.ts';
 import { armJob, armJobBody, type ArmJob } from '../../test-support/arm-json.ts';
 
 const PG_URL = 'postgres://alice:pa55-w0rd-xyz@db.example/weather';
 
-const bed = suiteBed('deploy-job');
+const bed = suiteBed('deploy-job', quickLro());
 
 function image(tag: string): string {
   return `${bed.world.registryServer}/alice-weather-pipeline:${tag}`;
