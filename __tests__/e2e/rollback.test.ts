@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
+import { quickLro } from '../../test-support/e2e-suite.ts';
 
 /** What the tests read of a job as the stand-in keeps it (secret values included). */
 interface LiveJob {
@@ -23,7 +24,7 @@ interface LiveJob {
 let bed: Bed;
 let seq = 0;
 beforeAll(async () => {
-  bed = await startBed();
+  bed = await startBed(quickLro());
 });
 afterAll(async () => {
   await bed?.close();
