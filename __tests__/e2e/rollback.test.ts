@@ -1,89 +1,25 @@
 /**
  * on-failure: rollback, end to end: the bundled action through the runner harness against the stand-in. A failed
  * or timed-out execution after a change puts back everything the step changed (secrets with their old values);
- * a job the step created is left; a job someone else changed meanwhile is not overwritten; the rollback's own
- * write survives throttling, a dropped answer and a busy job without losing a secret or leaving a half-written job.
+ * a job the step created is left; a job someone else changed meanwhile is not overwritten. (The rollback's own
+ * write under faults: rollback-faults.test.ts.)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
+import { startBed, type Bed } from '../../test-support/e2e.ts';
 import { quickLro } from '../../test-support/e2e-suite.ts';
-
-/** What the tests read of a job as the stand-in keeps it (secret values included). */
-interface LiveJob {
-  tags?: Record<string, string>;
-  properties: {
-    provisioningState?: string;
-    configuration: Record<string, unknown> & { secrets?: { name: string; value?: string }[] };
-    template: { containers: { image?: string }[] };
-  };
-}
+import { CHANGE, rollbackBed, SECRET_BEFORE } from '../../test-support/rollback-bed.ts';
 
 let bed: Bed;
-let seq = 0;
 beforeAll(async () => {
   bed = await startBed(quickLro());
 });
 afterAll(async () => {
   await bed?.close();
 });
-
-const image = (tag: string): string => `${bed.world.registryServer}/pipeline:${tag}`;
-const liveJob = (name: string): LiveJob => bed.standIn.arm.getJob(bed.world.resourceGroup, name) as unknown as LiveJob;
-
-/** The parts of a job a rollback must put back (secrets with values), without the run record. */
-function shape(name: string) {
-  const j = liveJob(name);
-  const tags = Object.fromEntries(Object.entries(j.tags ?? {}).filter(([k]) => !k.startsWith('github-')));
-  return {
-    tags,
-    configuration: {
-      triggerType: j.properties.configuration.triggerType,
-      replicaTimeout: j.properties.configuration.replicaTimeout,
-      manualTriggerConfig: j.properties.configuration.manualTriggerConfig,
-      scheduleTriggerConfig: j.properties.configuration.scheduleTriggerConfig,
-      secrets: j.properties.configuration.secrets,
-      registries: j.properties.configuration.registries,
-    },
-    template: j.properties.template,
-  };
-}
-
-/** A job made by a first run: image v1, two env vars, a secret, a tag. */
-async function seedJob(): Promise<string> {
-  const name = `rb-job-${++seq}`;
-  const r = await bed.run({
-    'job-name': name,
-    environment: bed.world.environment,
-    image: image('1'),
-    'env-vars': 'MODE=full\nAPI_KEY=secretref:api-key',
-    secrets: 'api-key=old-key-value-111',
-    tags: 'team=data',
-  });
-  expect(r.errors).toEqual([]);
-  return name;
-}
-
-/** The change a failing deploy makes: image, env, the secret's value, resources, a tag. */
-const CHANGE = {
-  image: '',
-  'env-vars': 'MODE=lite\nNEW_FLAG=1',
-  secrets: 'api-key=new-key-value-222',
-  cpu: '1',
-  memory: '2Gi',
-  tags: 'team=ml',
-  start: 'true',
-  'on-failure': 'rollback',
-};
-
-async function failingDeploy(name: string, extra: Record<string, string> = {}): Promise<E2eRun> {
-  bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, name, { outcome: 'Failed', exitCode: 3 });
-  return bed.run({ 'job-name': name, ...CHANGE, image: image('2'), ...extra });
-}
-
-const SECRET_BEFORE = { name: 'api-key', value: 'old-key-value-111' };
+const { next, image, liveJob, shape, seedJob, failingDeploy } = rollbackBed(() => bed);
 
 describe('on-failure: rollback', () => {
   it('puts back everything the step changed when the execution fails, and says what in one error', async () => {
@@ -133,7 +69,7 @@ describe('on-failure: rollback', () => {
   });
 
   it('leaves a job this step created as it is, and says so', async () => {
-    const name = `rb-job-${++seq}`;
+    const name = next();
     // The job does not exist yet, so its first execution follows the default script.
     const saved = bed.standIn.arm.defaultExecutionScript;
     bed.standIn.arm.setDefaultExecutionScript({ outcome: 'Failed', exitCode: 2 });
@@ -238,46 +174,4 @@ describe('on-failure: rollback with a job-yaml file', () => {
       rmSync(workspace, { recursive: true, force: true });
     }
   });
-});
-
-describe('on-failure: rollback under faults on its own write', () => {
-  const cases: [string, () => void][] = [
-    ['throttled (429)', () => bed.standIn.faults.throttle({ host: 'arm', method: 'PATCH', skip: 1 }, 1)],
-    ['dropped after Azure acted', () => bed.standIn.faults.dropAfter({ host: 'arm', method: 'PATCH', skip: 1 })],
-    [
-      'refused with 409 (another operation in progress)',
-      () =>
-        bed.standIn.faults.add({
-          host: 'arm',
-          method: 'PATCH',
-          skip: 1,
-          times: 2,
-          kind: 'status',
-          status: 409,
-          code: 'ContainerAppLockConflict',
-          message:
-            'Cannot modify container App because another modification is in progress. Please retry the operation.',
-        }),
-    ],
-  ];
-  for (const [label, inject] of cases) {
-    it(`puts the job back whole, secrets included, when the rollback's PATCH is ${label}`, async () => {
-      const name = await seedJob();
-      const before = shape(name);
-      inject();
-      try {
-        const r = await failingDeploy(name);
-        expect(bed.standIn.faults.active.every((f) => f.remaining === 0)).toBe(true);
-        // A lost or busy answer is settled by reading the job back, not by writing blindly again.
-        if (!label.startsWith('throttled'))
-          expect(r.log).toMatch(/reading the job back in \d+ s to see whether it was written/);
-        expect(r.outputs['rolled-back']).toBe('true');
-        expect(r.errors).toEqual([expect.stringMatching(/The job was rolled back: .*image/)]);
-        expect(shape(name)).toEqual(before);
-        expect(liveJob(name).properties.provisioningState).toBe('Succeeded');
-      } finally {
-        bed.standIn.faults.clear();
-      }
-    });
-  }
 });
