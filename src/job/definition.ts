@@ -36,6 +36,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { CronError, nextRuns, parseCron } from '../common/cron.js';
+import { plainText } from '../common/text.js';
 import { ActionError, InputError } from '../common/errors.js';
 import { JOB_TYPES, type JobKeyField, type JobKeyType } from './job-keys.js';
 import type { Change } from './spec.js';
@@ -131,21 +132,6 @@ export function textOf(v: Json | undefined): string {
   return typeof v === 'string' ? v : v === undefined ? 'undefined' : JSON.stringify(v);
 }
 
-/** A YAML scalar's value as text, '' for null (a scalar holds a string, number, boolean or bigint). */
-function scalarValueText(node: Scalar): string {
-  const v = node.value;
-  switch (typeof v) {
-    case 'string':
-      return v;
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(v);
-    default:
-      return '';
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Reading and parsing
 
@@ -165,7 +151,7 @@ export function secretValuesInYaml(text: string): string[] {
         if (!isMap(item)) continue;
         for (const p of item.items) {
           if (isScalar(p.key) && p.key.value === 'value' && isScalar(p.value) && p.value.value !== null) {
-            const v = scalarValueText(p.value);
+            const v = plainText(p.value.value);
             if (v !== '') out.add(v);
             if (p.value.source && p.value.source !== v) out.add(p.value.source);
             // the runner masks a multi-line value line by line
@@ -566,7 +552,7 @@ export function parseDefinition(text: string, file: string): Definition {
       continue;
     }
     if (key === 'type') {
-      const t = isScalar(valueNode) ? scalarValueText(valueNode) : '';
+      const t = isScalar(valueNode) ? plainText(valueNode.value) : '';
       if (t && t.toLowerCase() !== 'microsoft.app/jobs') {
         p.issue(valueNode, `type must be Microsoft.App/jobs (this file describes a '${t}'); use a job definition`);
       }

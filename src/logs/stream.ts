@@ -19,6 +19,7 @@
 import { gzipSync } from 'node:zlib';
 import type { JobExecution } from '@azure/arm-appcontainers';
 import type { Clock } from '../common/clock.js';
+import { plainText } from '../common/text.js';
 import { capLine, LineSplitter, printUntrusted } from '../common/untrusted.js';
 import { pollDelay, type Logger } from '../execution/execution.js';
 import type { SystemEvent } from '../execution/diagnose.js';
@@ -760,22 +761,6 @@ function column(t: LogTable, name: string): number {
   return t.columns.indexOf(name);
 }
 
-/** A Log Analytics cell as text: '' when empty; a dynamic (object) cell as JSON. */
-function cellText(v: unknown): string {
-  switch (typeof v) {
-    case 'string':
-      return v;
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(v);
-    case 'object':
-      return v === null ? '' : JSON.stringify(v);
-    default:
-      return '';
-  }
-}
-
 export interface LogAnalyticsResult {
   /** Console lines by `replica/container`, oldest first, formatted. */
   console: Map<string, string[]>;
@@ -823,11 +808,11 @@ export async function fromLogAnalytics(o: LogAnalyticsOptions): Promise<LogAnaly
         column(con, n),
       ) as [number, number, number, number];
       for (const row of [...con.rows].reverse()) {
-        const key = `${cellText(row[g])}/${cellText(row[c])}`;
-        const ts = cellText(row[t]);
+        const key = `${plainText(row[g])}/${plainText(row[c])}`;
+        const ts = plainText(row[t]);
         const line = formatLine({
           ...(ts ? { ts: ts.replace(/Z$/, '').padEnd(29, '0') + 'Z' } : {}),
-          text: cellText(row[l]),
+          text: plainText(row[l]),
         });
         const list = result.console.get(key) ?? [];
         list.push(line);
@@ -837,11 +822,11 @@ export async function fromLogAnalytics(o: LogAnalyticsOptions): Promise<LogAnaly
         column(sys, n),
       ) as [number, number, number, number, number];
       result.events = sys.rows.map((row) => ({
-        message: cellText(row[sl]),
-        ...(row[st] ? { time: cellText(row[st]) } : {}),
-        ...(row[sty] ? { type: cellText(row[sty]) } : {}),
-        ...(row[sre] ? { reason: cellText(row[sre]) } : {}),
-        ...(row[sr] ? { replica: cellText(row[sr]) } : {}),
+        message: plainText(row[sl]),
+        ...(row[st] ? { time: plainText(row[st]) } : {}),
+        ...(row[sty] ? { type: plainText(row[sty]) } : {}),
+        ...(row[sre] ? { reason: plainText(row[sre]) } : {}),
+        ...(row[sr] ? { replica: plainText(row[sr]) } : {}),
       }));
       // Ingestion reached the end once the platform's end-of-run events are in: the job's completion, or the
       // exit of every replica seen (console lines are ingested alongside).

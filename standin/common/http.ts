@@ -250,7 +250,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const server = createServer({ cert: opts.tls.cert, key: opts.tls.key }, (req, res) => {
     void serve(req, res);
   });
-  server.keepAliveTimeout = 5_000;
+  // Idle keep-alive sockets are closed by the CLIENT first: with Node's 5 s default, a client that reuses a socket
+  // just as the server closes it gets "fetch failed" (seen under load). Azure's front doors keep sockets longer too.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
