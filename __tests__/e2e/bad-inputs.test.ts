@@ -31,6 +31,14 @@ const INPUT_MISTAKES: [string, Record<string, string>, RegExp][] = [
   ['secret line without =', { image: IMG, secrets: 'postgres-url' }, /secrets/],
   ['timeout not a duration', { timeout: 'ten minutes' }, /timeout/],
   ['several env vars on one line', { image: IMG, 'env-vars': 'A=1 B=2' }, /env-vars line 1 sets several variables/],
+  [
+    'a shell substitution pasted into a value',
+    {
+      image: IMG,
+      'env-vars': 'POSTGRES_URL=$(az keyvault secret show --vault-name kv --name pg --query value -o tsv)',
+    },
+    /shell command substitution .*gh secret set/,
+  ],
   ['nothing to do', { start: 'false' }, /start|image/],
   ['an endpoint outside the Azure clouds', { 'authority-host': 'https://login.example.com' }, /authority-host/],
 ];
@@ -44,6 +52,14 @@ describe('bad inputs fail before any call to Azure', () => {
     // One sentence or two: what, which input, the fix.
     expect(r.errors[0]!.length).toBeLessThan(500);
     expect(r.requests).toEqual([]);
+  });
+});
+
+describe('settings that cost money get a notice', () => {
+  it('a replica timeout of hours says what a hanging replica costs', async () => {
+    const r = await bed.run({ 'job-name': 'existing-job', 'replica-timeout': '7200', start: 'false' });
+    expect(r.errors).toEqual([]);
+    expect(r.notices).toContainEqual(expect.stringMatching(/^replica-timeout is 7200 s \(2 h\): a replica that hangs is billed until then\./));
   });
 });
 

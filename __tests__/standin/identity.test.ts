@@ -44,6 +44,10 @@ async function serve(): Promise<Served> {
       }
     });
   });
+  // As the stand-in's hosts: idle sockets are closed by the client first (Node's 5 s default let a client reuse a
+  // socket the server was closing: "fetch failed" under load).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `https://localhost:${(server.address() as { port: number }).port}`, target, requests };
 }
@@ -159,7 +163,9 @@ beforeAll(async () => {
   entraSrv = await serve();
 });
 afterAll(() => {
+  ghSrv.server.closeAllConnections();
   ghSrv.server.close();
+  entraSrv.server.closeAllConnections();
   entraSrv.server.close();
 });
 beforeEach(() => newProviders());
