@@ -97,7 +97,7 @@ async function updateStartWait(label: string, lro: 'recorded' | 'immediate', log
   label = `${label}, logs: ${logs}`;
   const w = await world(`bench-usw-${lro}-${logs}`, (s) => {
     s.arm.setDefaultExecutionScript({ durationMs: 0, outcome: 'Succeeded' });
-    if (lro === 'immediate') s.arm.setLro({ inProgressPolls: 0, retryAfterSec: null });
+    if (lro === 'immediate') s.arm.setLro({ inProgressPolls: 0, durationMs: 0, retryAfterSec: null });
   });
   const times: number[] = [];
   const counts: number[] = [];
@@ -191,7 +191,7 @@ try {
 }
 
 async function rest(): Promise<void> {
-  await updateStartWait('LRO as recorded: 2 InProgress polls, Retry-After 1 s', 'recorded');
+  await updateStartWait('LRO as the stand-in defaults: 2 InProgress polls over 1 s, no Retry-After', 'recorded');
   await updateStartWait('LRO answered at once', 'immediate');
   await updateStartWait('LRO answered at once', 'immediate', 'true');
   const durations = quick ? [2] : [2, 20, 120];
