@@ -6,7 +6,12 @@
  *   it('...', async () => { const job = await bed.newJob(); ... bed.standIn ... });
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { ExecutionScript, SeedOptions, StandInOptions } from '../standin/index.ts';
+import {
+  APP_API_VERSIONS_WITH_2026_07_01,
+  type ExecutionScript,
+  type SeedOptions,
+  type StandInOptions,
+} from '../standin/index.ts';
 import { startBed, type Bed, type E2eRun } from './e2e.ts';
 import { armExecution, type ArmExecution } from './arm-json.ts';
 
@@ -106,3 +111,36 @@ export const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
 
 /** The container's lines among a group's lines, without their timestamps. */
 export const text = (lines: string[]): string[] => lines.filter((l) => TS.test(l)).map((l) => l.replace(TS, ''));
+
+/**
+ * The logs-edge files' bed (logs-edges, logs-stream-retry, logs-stream-missing): one job made at the start, in a
+ * region that lists 2026-07-01 (their tests are about what the action does with its answers and assert no
+ * warnings), and a run that scripts the next execution and starts it with Log Analytics reachable.
+ */
+export function logsEdgeBed(): {
+  bed: () => Bed;
+  run: (script: ExecutionScript, inputs?: Record<string, string>) => Promise<E2eRun>;
+} {
+  let bed: Bed;
+  const job = 'edge-job';
+  beforeAll(async () => {
+    bed = await startBed(quickLro({ arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } }));
+    const r = await bed.run({ 'job-name': job, environment: bed.world.environment, image: IMAGE });
+    expect(r.errors).toEqual([]);
+  });
+  afterAll(async () => {
+    await bed?.close();
+  });
+  return {
+    bed: () => bed,
+    run: (script, inputs = {}) => {
+      bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, job, script);
+      return bed.run({
+        'job-name': job,
+        start: 'true',
+        'log-analytics-endpoint': bed.standIn.urls.loganalytics,
+        ...inputs,
+      });
+    },
+  };
+}

@@ -7,43 +7,18 @@
  *
  * Part of the logs-edges suite (split in files so that no file holds the parallel run back).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quickLro } from '../../test-support/e2e-suite.ts';
-import { startBed, type Bed, type E2eRun } from '../../test-support/e2e.ts';
-import { APP_API_VERSIONS_WITH_2026_07_01, type ExecutionScript } from '../../standin/index.ts';
+import { describe, expect, it } from 'vitest';
+import { logsEdgeBed } from '../../test-support/e2e-suite.ts';
 
-const IMAGE = 'mcr.microsoft.com/k8se/quickstart-jobs:latest';
-let bed: Bed;
-let job: string;
-
-beforeAll(async () => {
-  // The field lists api-versions up to 2026-01-01 (the stand-in's default): this file's tests are about what the action
-  // does with 2026-07-01's answers (detailedStatus, runningState) and assert no warnings, so the region lists 2026-07-01.
-  bed = await startBed(quickLro({ arm: { apiVersions: APP_API_VERSIONS_WITH_2026_07_01 } }));
-  job = 'edge-job';
-  const r = await bed.run({ 'job-name': job, environment: bed.world.environment, image: IMAGE });
-  expect(r.errors).toEqual([]);
-});
-afterAll(async () => {
-  await bed?.close();
-});
-
-function run(script: ExecutionScript, inputs: Record<string, string> = {}): Promise<E2eRun> {
-  bed.standIn.arm.scriptExecutions(bed.world.resourceGroup, job, script);
-  return bed.run({
-    'job-name': job,
-    start: 'true',
-    'log-analytics-endpoint': bed.standIn.urls.loganalytics,
-    ...inputs,
-  });
-}
+const edge = logsEdgeBed();
+const run = edge.run;
 
 describe('lines the live log could not show', () => {
   it(
     'says that earlier lines may be missing when the stream connected after more than it replays',
     { timeout: 120_000 },
     async () => {
-      bed.standIn.faults.add({ host: 'logstream', path: '/logstream$', kind: 'status', status: 503, times: 5 });
+      edge.bed().standIn.faults.add({ host: 'logstream', path: '/logstream$', kind: 'status', status: 503, times: 5 });
       try {
         const early = Array.from({ length: 400 }, (_, i) => ({ text: `early ${i + 1}`, atMs: 100 + i }));
         const r = await run(
@@ -58,7 +33,7 @@ describe('lines the live log could not show', () => {
         );
         expect(r.summary).toMatch(/Not every line was shown live&#58; earlier lines of .* may be missing/);
       } finally {
-        bed.standIn.faults.clear();
+        edge.bed().standIn.faults.clear();
       }
     },
   );
