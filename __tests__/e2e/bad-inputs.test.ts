@@ -59,7 +59,9 @@ describe('settings that cost money get a notice', () => {
   it('a replica timeout of hours says what a hanging replica costs', async () => {
     const r = await bed.run({ 'job-name': 'existing-job', 'replica-timeout': '7200', start: 'false' });
     expect(r.errors).toEqual([]);
-    expect(r.notices).toContainEqual(expect.stringMatching(/^replica-timeout is 7200 s \(2 h\): a replica that hangs is billed until then\./));
+    expect(r.notices).toContainEqual(
+      expect.stringMatching(/^replica-timeout is 7200 s \(2 h\): a replica that hangs is billed until then\./),
+    );
   });
 });
 
