@@ -289,3 +289,16 @@ export class FakeToolkit implements Toolkit {
     return this.lines.join('\n');
   }
 }
+
+/** The inputs every in-process run of main needs (identity, subscription, job), logs off. */
+export const MAIN_INPUTS = {
+  'client-id': '11111111-1111-1111-1111-111111111111',
+  'tenant-id': '22222222-2222-2222-2222-222222222222',
+  'subscription-id': '00000000-0000-0000-0000-000000000000',
+  'resource-group': 'rg-data',
+  'job-name': 'alice-weather-job',
+  logs: 'false',
+};
+
+/** The runner's OIDC variables, as a job with `permissions: id-token: write` has them. */
+export const OIDC_ENV = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x' };

@@ -5,17 +5,16 @@
 import type { Job } from '@azure/arm-appcontainers';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/action/main.ts';
-import { FakeClock, FakeJobApi, FakeToolkit, type ScriptedExecution } from '../../test-support/fakes.ts';
+import {
+  FakeClock,
+  FakeJobApi,
+  FakeToolkit,
+  MAIN_INPUTS,
+  OIDC_ENV,
+  type ScriptedExecution,
+} from '../../test-support/fakes.ts';
 
-const IDS = {
-  'client-id': '11111111-1111-1111-1111-111111111111',
-  'tenant-id': '22222222-2222-2222-2222-222222222222',
-  'subscription-id': '00000000-0000-0000-0000-000000000000',
-  'resource-group': 'rg-data',
-  'job-name': 'alice-weather-job',
-  logs: 'false',
-};
-const OIDC_ENV = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x' };
+const IDS = MAIN_INPUTS;
 const NOW = Date.UTC(2026, 11, 5, 7, 0, 0);
 const HOUR = 3600_000;
 

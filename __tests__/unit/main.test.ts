@@ -5,21 +5,20 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/action/main.ts';
 import { post } from '../../src/action/post.ts';
-import { FakeClock, FakeJobApi, FakeToolkit, type ScriptedExecution } from '../../test-support/fakes.ts';
+import {
+  FakeClock,
+  FakeJobApi,
+  FakeToolkit,
+  MAIN_INPUTS,
+  OIDC_ENV,
+  type ScriptedExecution,
+} from '../../test-support/fakes.ts';
 
-const IDS = {
-  'client-id': '11111111-1111-1111-1111-111111111111',
-  'tenant-id': '22222222-2222-2222-2222-222222222222',
-  'subscription-id': '00000000-0000-0000-0000-000000000000',
-  'resource-group': 'rg-data',
-  'job-name': 'alice-weather-job',
-  logs: 'false',
-};
+const IDS = MAIN_INPUTS;
 const CREATE = {
   environment: 'env-data',
   image: 'mcr.microsoft.com/k8se/quickstart-jobs:latest',
 };
-const OIDC_ENV = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x' };
 
 function setup(inputs: Record<string, string>, script?: ScriptedExecution) {
   const clock = new FakeClock();
